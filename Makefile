@@ -1,0 +1,64 @@
+# The two commands a new user needs are `make demo` and `make test`.
+# Everything else is a building block of those two or a developer convenience.
+
+PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+# dbt reads these; nothing is sent anywhere and results are reproducible.
+export DBT_SEND_ANONYMOUS_USAGE_STATS := false
+export DO_NOT_TRACK := 1
+export GX_ANALYTICS_ENABLED := false
+
+DEMO_CUSTOMERS ?= 5000
+DEMO_BAD_ROWS ?= 0.005
+DEMO_SEED ?= 42
+RAW_DIR ?= data/raw
+
+DBT := $(BIN)/dbt
+DBT_FLAGS := --project-dir . --profiles-dir .
+
+.PHONY: help venv demo generate build test lint format docs freshness clean
+
+help:  ## List the targets.
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	@test -n "$(PYTHON)" || { echo "error: Python 3.11 is required (set PYTHON=...)"; exit 2; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	@touch $(STAMP)
+
+venv: $(STAMP)  ## Create .venv and install the pinned packages.
+
+generate: $(STAMP)  ## Generate the demo raw data set into data/raw.
+	$(BIN)/clv generate --customers $(DEMO_CUSTOMERS) --seed $(DEMO_SEED) \
+		--bad-rows $(DEMO_BAD_ROWS) --out $(RAW_DIR)
+
+build: $(STAMP)  ## Run dbt build on the default (DuckDB) target.
+	CLV_RAW_DIR=$(abspath $(RAW_DIR)) $(DBT) build $(DBT_FLAGS)
+
+freshness: $(STAMP)  ## Check source freshness of the raw data.
+	CLV_RAW_DIR=$(abspath $(RAW_DIR)) $(DBT) source freshness $(DBT_FLAGS)
+
+demo: generate build  ## Create the env, generate sample data, build the warehouse, show where to look.
+	CLV_RAW_DIR=$(abspath $(RAW_DIR)) $(BIN)/clv summary
+
+test: $(STAMP)  ## Run every test: pytest (which drives dbt build, dbt tests, unit tests and sqlfluff).
+	$(BIN)/pytest
+
+lint: $(STAMP)  ## Lint SQL (sqlfluff) and Python (ruff).
+	$(BIN)/sqlfluff lint models
+	$(BIN)/ruff check src tests scripts
+	$(BIN)/ruff format --check src tests scripts
+
+format: $(STAMP)  ## Format Python with ruff.
+	$(BIN)/ruff format src tests scripts
+
+docs: $(STAMP)  ## Generate dbt docs into target/.
+	CLV_RAW_DIR=$(abspath $(RAW_DIR)) $(DBT) docs generate $(DBT_FLAGS)
+
+clean:  ## Remove generated data, dbt artefacts and the environment.
+	rm -rf data target logs $(VENV)

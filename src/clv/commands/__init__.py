@@ -1,0 +1,1 @@
+"""Subcommands of the ``clv`` command line, one module each."""

@@ -1,0 +1,36 @@
+"""``clv summary``: where the warehouse is and a few headline figures from it."""
+
+from __future__ import annotations
+
+import argparse
+
+from clv import paths
+from clv.errors import UserError
+from clv.warehouse import connect_read_only, headline_figures
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "summary",
+        help="Print where the DuckDB warehouse is and headline figures from it.",
+    )
+    parser.add_argument(
+        "--database",
+        default=None,
+        help="DuckDB file (default: $CLV_DUCKDB_PATH or data/clv.duckdb)",
+    )
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    database = paths.duckdb_path() if args.database is None else paths.Path(args.database)
+    if not database.exists():
+        raise UserError(f"no warehouse at {database}: run `make demo` (or `dbt build`) first")
+    with connect_read_only(database) as connection:
+        figures = headline_figures(connection)
+    print(f"Warehouse: {database}")
+    for label, value in figures:
+        print(f"  {label:<44} {value}")
+    print("Query it with: .venv/bin/python -m duckdb ... or any DuckDB client, read-only, e.g.")
+    print(f"  duckdb -readonly {database} \"select * from audit.rejection_summary\"")
+    return 0

@@ -1,0 +1,54 @@
+"""Read-only access to the DuckDB warehouse that dbt builds.
+
+Readers open the file read-only, so they never take the single writer lock
+that DuckDB allows; they must not be open while dbt writes the same file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+
+
+@contextmanager
+def connect_read_only(database: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Open ``database`` read-only and close it on exit."""
+    connection = duckdb.connect(str(database), read_only=True)
+    try:
+        yield connection
+    finally:
+        connection.close()
+
+
+def relation_exists(connection: duckdb.DuckDBPyConnection, schema: str, name: str) -> bool:
+    """Whether ``schema.name`` is a table or view in the warehouse."""
+    row = connection.execute(
+        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+        [schema, name],
+    ).fetchone()
+    return bool(row and row[0])
+
+
+def headline_figures(connection: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
+    """A few figures that tell a new user the build worked and what it holds."""
+    figures: list[tuple[str, str]] = []
+    if relation_exists(connection, "staging", "stg_shop__customers"):
+        (customers,) = connection.execute(
+            "select count(*) from staging.stg_shop__customers"
+        ).fetchone()
+        figures.append(("customers (staged)", f"{customers:,}"))
+    if relation_exists(connection, "staging", "stg_shop__orders"):
+        (orders,) = connection.execute("select count(*) from staging.stg_shop__orders").fetchone()
+        figures.append(("orders (staged)", f"{orders:,}"))
+    if relation_exists(connection, "audit", "rejection_summary"):
+        raw, rejected = connection.execute(
+            "select sum(raw_rows), sum(rejected_rows) from audit.rejection_summary"
+        ).fetchone()
+        share = rejected / raw if raw else 0.0
+        figures.append(
+            ("raw rows quarantined (audit.rejected_rows)", f"{rejected:,} of {raw:,} ({share:.2%})")
+        )
+    return figures

@@ -1,0 +1,31 @@
+"""The command line: clear one-line errors with exit code 2, never a stack trace."""
+
+from __future__ import annotations
+
+import pytest
+
+from clv.cli import main
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["generate", "--customers", "0"], "--customers must be at least 1"),
+        (["generate", "--start", "2024-02-01", "--end", "2024-01-01"], "is after --end"),
+        (["generate", "--bad-rows", "0.9"], "--bad-rows must be between 0 and 0.5"),
+        (["summary", "--database", "/nonexistent/clv.duckdb"], "no warehouse at"),
+    ],
+)
+def test_user_errors_are_one_line_and_exit_2(argv, message, capsys):
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err
+    assert "\n" not in err
+    assert "Traceback" not in err
+
+
+def test_bad_date_is_an_argparse_error(capsys):
+    with pytest.raises(SystemExit) as excinfo:
+        main(["generate", "--start", "2024-13-01"])
+    assert excinfo.value.code == 2
+    assert "not an ISO date" in capsys.readouterr().err

@@ -1,0 +1,113 @@
+"""Every raw row ends in staging or in the rejected-rows audit, with the right reason.
+
+The simulator records in its manifest how many clean rows it wrote per table and
+how many defective rows it injected per reason; staging must match both exactly.
+"""
+
+from __future__ import annotations
+
+import pyarrow.parquet as pq
+import pytest
+
+from clv.warehouse import connect_read_only
+
+#: raw table -> staging model that holds its clean rows.
+STAGING_MODELS = {
+    "shop.customers": "stg_shop__customers",
+    "shop.orders": "stg_shop__orders",
+    "shop.order_items": "stg_shop__order_items",
+    "shop.refunds": "stg_shop__refunds",
+    "email.email_subscriptions": "stg_email__email_subscriptions",
+    "email.email_campaigns": "stg_email__email_campaigns",
+    "email.email_sends": "stg_email__email_sends",
+    "email.email_spend": "stg_email__email_spend",
+    "marketing.marketing_spend": "stg_marketing__marketing_spend",
+    "loyalty.loyalty_members": "stg_loyalty__loyalty_members",
+    "loyalty.loyalty_points": "stg_loyalty__loyalty_points",
+    "loyalty.nps_responses": "stg_loyalty__nps_responses",
+    "loyalty.referrals": "stg_loyalty__referrals",
+}
+
+
+def parquet_rows(raw_dir, table: str) -> int:
+    source, name = table.split(".")
+    return pq.ParquetFile(raw_dir / source / f"{name}.parquet").metadata.num_rows
+
+
+def staged_and_rejected(database, table: str) -> tuple[int, int]:
+    with connect_read_only(database) as connection:
+        (staged,) = connection.execute(
+            f"select count(*) from staging.{STAGING_MODELS[table]}"
+        ).fetchone()
+        (rejected,) = connection.execute(
+            "select count(*) from audit.rejected_rows where source_table = ?", [table]
+        ).fetchone()
+    return staged, rejected
+
+
+def test_manifest_names_every_staged_table(simulated_raw):
+    _, manifest = simulated_raw
+    assert set(manifest["tables"]) == set(STAGING_MODELS)
+
+
+@pytest.mark.parametrize("table", sorted(STAGING_MODELS))
+def test_raw_rows_equal_staged_plus_rejected(warehouse, table):
+    raw = parquet_rows(warehouse.raw_dir, table)
+    staged, rejected = staged_and_rejected(warehouse.database, table)
+    assert raw > 0
+    assert staged + rejected == raw, f"{table}: {raw} raw rows, {staged} staged, {rejected} rejected"
+
+
+@pytest.mark.parametrize("table", sorted(STAGING_MODELS))
+def test_clean_rows_staged_and_injected_rows_rejected_with_their_reason(warehouse, table):
+    expected = warehouse.manifest["tables"][table]
+    staged, _ = staged_and_rejected(warehouse.database, table)
+    with connect_read_only(warehouse.database) as connection:
+        reasons = dict(
+            connection.execute(
+                "select reason, count(*) from audit.rejected_rows "
+                "where source_table = ? group by reason",
+                [table],
+            ).fetchall()
+        )
+    assert staged == expected["clean_rows"]
+    assert reasons == {reason: n for reason, n in expected["defects"].items() if n}
+
+
+def test_defects_were_injected_for_every_reason_somewhere(warehouse):
+    """Guards the two tests above against a data set with nothing to reject."""
+    with connect_read_only(warehouse.database) as connection:
+        reasons = {r for (r,) in connection.execute("select distinct reason from audit.rejected_rows").fetchall()}
+    assert {
+        "null_key",
+        "duplicate_key",
+        "invalid_email",
+        "unknown_currency",
+        "non_positive_amount",
+        "score_out_of_range",
+        "future_timestamp",
+        "unknown_customer",
+        "unknown_order",
+        "before_customer_created",
+        "refund_exceeds_order",
+        "redemption_exceeds_balance",
+    } <= reasons
+
+
+def test_rejected_rows_carry_a_reason_and_the_raw_record(warehouse):
+    with connect_read_only(warehouse.database) as connection:
+        (incomplete,) = connection.execute(
+            "select count(*) from audit.rejected_rows "
+            "where reason is null or raw_record is null or detected_at is null"
+        ).fetchone()
+    assert incomplete == 0
+
+
+def test_build_ran_data_tests_and_unit_tests(warehouse):
+    """The build is not green by running nothing."""
+    kinds = {}
+    for result in warehouse.results:
+        kinds[result.node.resource_type] = kinds.get(result.node.resource_type, 0) + 1
+    assert kinds.get("test", 0) >= 50
+    assert kinds.get("unit_test", 0) >= 5
+    assert kinds.get("model", 0) >= 28
