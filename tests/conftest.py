@@ -42,7 +42,7 @@ class Warehouse:
 
 
 def build_warehouse(raw_dir: Path, workdir: Path, manifest: dict) -> Warehouse:
-    """Run ``dbt build`` (seeds, models, tests) on ``raw_dir`` into ``workdir/clv.duckdb``; must pass."""
+    """Run ``dbt build`` (seeds, models, tests) on ``raw_dir`` into ``workdir``; must pass."""
     database = workdir / "clv.duckdb"
     target_path = workdir / "target"
     env = {"CLV_RAW_DIR": str(raw_dir), "CLV_DUCKDB_PATH": str(database)}

@@ -55,7 +55,9 @@ def test_raw_rows_equal_staged_plus_rejected(warehouse, table):
     raw = parquet_rows(warehouse.raw_dir, table)
     staged, rejected = staged_and_rejected(warehouse.database, table)
     assert raw > 0
-    assert staged + rejected == raw, f"{table}: {raw} raw rows, {staged} staged, {rejected} rejected"
+    assert staged + rejected == raw, (
+        f"{table}: {raw} raw rows, {staged} staged, {rejected} rejected"
+    )
 
 
 @pytest.mark.parametrize("table", sorted(STAGING_MODELS))
@@ -77,7 +79,12 @@ def test_clean_rows_staged_and_injected_rows_rejected_with_their_reason(warehous
 def test_defects_were_injected_for_every_reason_somewhere(warehouse):
     """Guards the two tests above against a data set with nothing to reject."""
     with connect_read_only(warehouse.database) as connection:
-        reasons = {r for (r,) in connection.execute("select distinct reason from audit.rejected_rows").fetchall()}
+        reasons = {
+            r
+            for (r,) in connection.execute(
+                "select distinct reason from audit.rejected_rows"
+            ).fetchall()
+        }
     assert {
         "null_key",
         "duplicate_key",

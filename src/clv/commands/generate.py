@@ -28,8 +28,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         ),
     )
     parser.add_argument("--customers", type=int, default=5000, help="customers to simulate")
-    parser.add_argument("--start", type=_date, default=None, help="first day (default: end - 2 years)")
-    parser.add_argument("--end", type=_date, default=yesterday, help="last day (default: yesterday)")
+    parser.add_argument(
+        "--start", type=_date, default=None, help="first day (default: end - 2 years)"
+    )
+    parser.add_argument(
+        "--end", type=_date, default=yesterday, help="last day (default: yesterday)"
+    )
     parser.add_argument("--seed", type=int, default=42, help="random seed")
     parser.add_argument("--out", type=Path, default=Path("data/raw"), help="output folder")
     parser.add_argument(

@@ -1,0 +1,16 @@
+"""The raw-data simulator behind ``clv generate``.
+
+It writes one Parquet file per raw table of ``docs/raw_data_contract.md`` plus a
+``_manifest.json``. Modules: :mod:`~clv.simulate.customers`,
+:mod:`~clv.simulate.orders`, :mod:`~clv.simulate.email`,
+:mod:`~clv.simulate.loyalty`, :mod:`~clv.simulate.marketing` simulate the clean
+data (pure numpy, no I/O); :mod:`~clv.simulate.assemble` turns it into the
+contract's tables (:mod:`~clv.simulate.tables`); :mod:`~clv.simulate.defects`
+appends rule-breaking rows; :mod:`~clv.simulate.contract` checks rows against
+the contract's rules; :mod:`~clv.simulate.writer` writes the files and
+:mod:`~clv.simulate.generator` runs it all.
+"""
+
+from clv.simulate.generator import generate
+
+__all__ = ["generate"]
