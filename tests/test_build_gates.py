@@ -20,7 +20,7 @@ def test_build_fails_naming_the_table_when_too_many_rows_are_rejected(tmp_path):
         verbose=False,
     )
     env = {"CLV_RAW_DIR": str(raw), "CLV_DUCKDB_PATH": str(tmp_path / "clv.duckdb")}
-    result = run_dbt(["run"], env=env, target_path=tmp_path / "target")
+    result = run_dbt(["build"], env=env, target_path=tmp_path / "target")
     assert not result.success
     messages = [str(r.message) for r in result.result if str(r.status) == "error"]
     gate = [m for m in messages if "max_rejected_share" in m]

@@ -19,8 +19,7 @@ def test_no_email_like_value_in_any_built_column(warehouse):
         assert len(columns) > 20, "expected the staging layer's text columns to be scanned"
         for schema, table, column in columns:
             (count,) = connection.execute(
-                f'select count(*) from "{schema}"."{table}" '
-                f'where regexp_matches("{column}", ?)',
+                f'select count(*) from "{schema}"."{table}" where regexp_matches("{column}", ?)',
                 [EMAIL_PATTERN],
             ).fetchone()
             if count:

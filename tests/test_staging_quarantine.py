@@ -118,3 +118,21 @@ def test_build_ran_data_tests_and_unit_tests(warehouse):
     assert kinds.get("test", 0) >= 50
     assert kinds.get("unit_test", 0) >= 5
     assert kinds.get("model", 0) >= 28
+
+
+@pytest.mark.parametrize("table", sorted(STAGING_MODELS))
+def test_hand_made_rows_are_staged_or_rejected_exactly_as_expected(tiny_warehouse, table):
+    """A hand-written row for every rule, with its expected reason (tests/fixtures)."""
+    expected = tiny_warehouse.manifest[table]
+    staged, rejected = staged_and_rejected(tiny_warehouse.database, table)
+    with connect_read_only(tiny_warehouse.database) as connection:
+        reasons = dict(
+            connection.execute(
+                "select reason, count(*) from audit.rejected_rows "
+                "where source_table = ? group by reason",
+                [table],
+            ).fetchall()
+        )
+    assert parquet_rows(tiny_warehouse.raw_dir, table) == expected["raw"]
+    assert (staged, rejected) == (expected["staged"], expected["rejected"])
+    assert reasons == expected["rejected_by_reason"]

@@ -54,7 +54,24 @@ def run_dbt(
         flags += ["--target-path", str(target_path), "--log-path", str(target_path / "logs")]
     base_env = {"DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DO_NOT_TRACK": "1"}
     with environment({**base_env, **(env or {})}):
-        result = dbtRunner().invoke([*args, *flags])
+        try:
+            result = dbtRunner().invoke([*args, *flags])
+        finally:
+            _release_duckdb()
     if result.exception is not None:
         raise result.exception
     return result
+
+
+def _release_duckdb() -> None:
+    """Close the DuckDB file dbt-duckdb keeps open in this process after a run.
+
+    Without this, a later read-only connection to the same file from this
+    process fails ("different configuration than existing connections"), and
+    the writer lock would outlive the dbt invocation.
+    """
+    try:
+        from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+    except ImportError:  # another adapter: nothing is held open in-process
+        return
+    DuckDBConnectionManager.close_all_connections()

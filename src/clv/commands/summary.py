@@ -32,5 +32,5 @@ def run(args: argparse.Namespace) -> int:
     for label, value in figures:
         print(f"  {label:<44} {value}")
     print("Query it with: .venv/bin/python -m duckdb ... or any DuckDB client, read-only, e.g.")
-    print(f"  duckdb -readonly {database} \"select * from audit.rejection_summary\"")
+    print(f'  duckdb -readonly {database} "select * from audit.rejection_summary"')
     return 0

@@ -78,6 +78,7 @@ SPECS: dict[str, TableSpec] = {
             nullable=("referred_by_customer_id",),
             event="created_at",
             emails=("email",),
+            categories={"acquisition_channel": ref.CHANNELS},
         ),
         TableSpec(
             "shop",

@@ -1,0 +1,67 @@
+{#-
+    Engine-specific expressions, one adapter.dispatch macro each, with a
+    default__ version that PostgreSQL and DuckDB share and a spark__ version
+    where Spark differs. Models call these and stay engine-neutral.
+-#}
+
+{% macro type_double() -%}
+    {{ return(adapter.dispatch('type_double')()) }}
+{%- endmacro %}
+
+{% macro default__type_double() -%}
+    {#- dbt.type_float() renders "float", which is a 4-byte REAL on DuckDB:
+        too coarse for money. "double precision" is 8 bytes on DuckDB and
+        PostgreSQL alike. -#}
+    {{ return('double precision') }}
+{%- endmacro %}
+
+{% macro spark__type_double() -%}
+    {{ return('double') }}
+{%- endmacro %}
+
+
+{% macro is_valid_email(expression) -%}
+    {{ return(adapter.dispatch('is_valid_email')(expression)) }}
+{%- endmacro %}
+
+{% macro default__is_valid_email(expression) -%}
+    {#- local@domain.tld: no blanks, exactly one @, a dot in the domain
+        (the same rule as clv.simulate.reference.EMAIL_REGEX). False, not
+        null, for a null email. PostgreSQL's ~ operator. -#}
+    coalesce({{ expression }} ~ '^[^@[:space:]]+@[^@[:space:]]+[.][^@[:space:].]+$', false)
+{%- endmacro %}
+
+{% macro duckdb__is_valid_email(expression) -%}
+    coalesce(regexp_full_match({{ expression }}, '[^@[:space:]]+@[^@[:space:]]+[.][^@[:space:].]+'), false)
+{%- endmacro %}
+
+{% macro spark__is_valid_email(expression) -%}
+    {#- Java regular expressions: no POSIX bracket classes; Spark string
+        literals need the backslash doubled. -#}
+    coalesce({{ expression }} rlike '^[^@\\s]+@[^@\\s]+\\.[^@\\s.]+$', false)
+{%- endmacro %}
+
+
+{% macro json_quote(expression) -%}
+    {{ return(adapter.dispatch('json_quote')(expression)) }}
+{%- endmacro %}
+
+{% macro default__json_quote(expression) -%}
+    {#- A text value as a JSON string: backslashes and double quotes escaped.
+        Null stays null (the caller writes JSON null). Standard SQL string
+        literals: a backslash is a plain character. -#}
+    {{ dbt.concat([
+        "'\"'",
+        "replace(replace(" ~ expression ~ ", '\\', '\\\\'), '\"', '\\\"')",
+        "'\"'",
+    ]) }}
+{%- endmacro %}
+
+{% macro spark__json_quote(expression) -%}
+    {#- Spark string literals treat the backslash as an escape character. -#}
+    {{ dbt.concat([
+        "'\"'",
+        "replace(replace(" ~ expression ~ ", '\\\\', '\\\\\\\\'), '\"', '\\\\\"')",
+        "'\"'",
+    ]) }}
+{%- endmacro %}

@@ -1,0 +1,128 @@
+{#-
+    Helpers for the quarantine pattern of the staging layer (see
+    docs/raw_data_contract.md): every base_<source>__<table> model keeps one
+    row per raw row with a rejection_reason, and these macros hold the parts
+    that are the same for all thirteen raw tables.
+-#}
+
+{% macro quarantined_tables() -%}
+    {#- The raw tables that go through quarantine, as "<source>.<table>".
+        audit.rejected_rows and audit.rejection_summary loop over this list;
+        each entry has a base_<source>__<table> and a stg_<source>__<table>
+        model. -#}
+    {{ return([
+        'shop.customers',
+        'shop.orders',
+        'shop.order_items',
+        'shop.refunds',
+        'email.email_subscriptions',
+        'email.email_campaigns',
+        'email.email_sends',
+        'email.email_spend',
+        'marketing.marketing_spend',
+        'loyalty.loyalty_members',
+        'loyalty.loyalty_points',
+        'loyalty.nps_responses',
+        'loyalty.referrals',
+    ]) }}
+{%- endmacro %}
+
+
+{% macro reference_values(kind) -%}
+    {#- The contract's listed values for a categorical column, as a SQL list
+        "('a', 'b')" for `not in`. One place for the lists the models share. -#}
+    {%- set values = {
+        'acquisition_channel': ['organic_search', 'paid_search', 'paid_social', 'email', 'referral', 'affiliate', 'direct'],
+        'order_status': ['completed', 'cancelled'],
+        'subscription_event_type': ['subscribe', 'unsubscribe'],
+        'campaign_purpose': ['acquisition', 'retention', 'newsletter'],
+        'email_cost_type': ['platform', 'creative', 'list_rental'],
+        'spend_purpose': ['acquisition', 'retention'],
+        'loyalty_tier': ['bronze', 'silver', 'gold'],
+        'points_entry_type': ['earn', 'redeem', 'expire'],
+    } -%}
+    {%- if kind not in values -%}
+        {{ exceptions.raise_compiler_error(
+            "reference_values: unknown kind '" ~ kind ~ "'; known: " ~ (values.keys() | sort | join(', '))
+        ) }}
+    {%- endif -%}
+    ({% for value in values[kind] %}'{{ value }}'{{ ', ' if not loop.last }}{% endfor %})
+{%- endmacro %}
+
+
+{% macro hash_email(column) -%}
+    {#- The only form in which an email leaves staging: md5 of the trimmed,
+        lower-cased address. -#}
+    {{ dbt.hash('lower(trim(' ~ column ~ '))') }}
+{%- endmacro %}
+
+
+{% macro record_key(key_columns, nullable_columns=[]) -%}
+    {#- A row's key as text for the audit: the key column itself, or the
+        parts joined with '|' for a composite key. Null when a key column
+        that may not be null is null; a nullable key part reads 'null'. -#}
+    {%- if key_columns | length == 0 -%}
+        {{ exceptions.raise_compiler_error("record_key: key_columns must not be empty") }}
+    {%- endif -%}
+    {%- set parts = [] -%}
+    {%- for column in key_columns -%}
+        {%- if not loop.first -%}{%- do parts.append("'|'") -%}{%- endif -%}
+        {%- do parts.append("coalesce(cast(" ~ column ~ " as " ~ dbt.type_string() ~ "), 'null')") -%}
+    {%- endfor -%}
+    {%- set required = key_columns | reject('in', nullable_columns) | list -%}
+    case
+        when {% for column in required %}{{ column }} is null{{ ' or ' if not loop.last }}{% endfor %} then null
+        else {{ dbt.concat(parts) }}
+    end
+{%- endmacro %}
+
+
+{% macro raw_record(columns, unquoted=[], emails=[]) -%}
+    {#- The whole raw row as JSON-like text, built with portable string
+        functions (no to_json): '{"col": value, ...}' in the given column
+        order. Values are JSON strings except the `unquoted` columns (numbers
+        and booleans); nulls are JSON null. Email columns are replaced by
+        "md5:<hash_email>" so that no raw address reaches the audit schema.
+        The text also breaks ties in the duplicate_key rule. -#}
+    {%- set parts = ["'{'"] -%}
+    {%- for column in columns -%}
+        {%- set as_text = "cast(" ~ column ~ " as " ~ dbt.type_string() ~ ")" -%}
+        {%- if column in emails -%}
+            {%- set value = json_quote(dbt.concat(["'md5:'", hash_email(column)])) -%}
+        {%- elif column in unquoted -%}
+            {%- set value = as_text -%}
+        {%- else -%}
+            {%- set value = json_quote(as_text) -%}
+        {%- endif -%}
+        {%- do parts.append("'" ~ ('' if loop.first else ', ') ~ '"' ~ column ~ '": ' ~ "'") -%}
+        {%- do parts.append("case when " ~ column ~ " is null then 'null' else " ~ value ~ " end") -%}
+    {%- endfor -%}
+    {%- do parts.append("'}'") -%}
+    {{ dbt.concat(parts) }}
+{%- endmacro %}
+
+
+{% macro duplicate_rank(key_columns) -%}
+    {#- Rule 9 (duplicate_key): rank the rows of one key among the rows that
+        passed rules 1-8 (row_rejection_reason is null). Rank 1 is the row
+        loaded first; ties go to the smallest raw_record text. Window
+        partitions group null key parts together, so a nullable key part
+        (email_spend.campaign_id) counts as one value. -#}
+    row_number() over (
+        partition by row_rejection_reason, {{ key_columns | join(', ') }}
+        order by loaded_at, raw_record
+    )
+{%- endmacro %}
+
+
+{% macro raw_row_id(source_table) -%}
+    {#- A stable id for a raw row: md5 of its table, its text and its
+        position among identical copies of that text. Unique even when a raw
+        row is delivered twice, byte for byte. -#}
+    {{ dbt.hash(dbt.concat([
+        "'" ~ source_table ~ "|'",
+        "raw_record",
+        "'|'",
+        "cast(row_number() over (partition by raw_record order by loaded_at) as " ~ dbt.type_string() ~ ")",
+    ])) }}
+{%- endmacro %}

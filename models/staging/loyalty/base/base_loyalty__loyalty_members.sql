@@ -1,0 +1,76 @@
+{#- Every raw loyalty.loyalty_members row, renamed and cast, with the first
+    contract rule it breaks (docs/raw_data_contract.md) as
+    rejection_reason, null when clean. The key is the customer. -#}
+with
+
+source as (
+    select * from {{ source('loyalty', 'loyalty_members') }}
+),
+
+customers as (
+    select * from {{ ref('stg_shop__customers') }}
+),
+
+renamed as (
+    select
+        ---------- ids
+        {{ dbt.safe_cast('customer_id', dbt.type_bigint()) }} as customer_id,
+
+        ---------- strings
+        {{ dbt.safe_cast('tier', dbt.type_string()) }} as loyalty_tier,
+
+        ---------- timestamps
+        {{ dbt.safe_cast('enrolled_at', dbt.type_timestamp()) }} as enrolled_at,
+        {{ dbt.safe_cast('_loaded_at', dbt.type_timestamp()) }} as loaded_at,
+
+        ---------- audit
+        {{ record_key(['customer_id']) }} as record_key,
+        {{ raw_record(['customer_id', 'enrolled_at', 'tier', '_loaded_at'], unquoted=['customer_id']) }}
+            as raw_record
+    from source
+),
+
+row_checks as (
+    {# Rules 1-8: each row on its own. #}
+    select
+        *,
+        case
+            when customer_id is null then 'null_key'
+            when enrolled_at is null or loyalty_tier is null or loaded_at is null then 'null_required_value'
+            when loyalty_tier not in {{ reference_values('loyalty_tier') }} then 'unknown_value'
+            when enrolled_at > loaded_at then 'future_timestamp'
+        end as row_rejection_reason
+    from renamed
+),
+
+ranked as (
+    {# Rule 9: the first-loaded row of a key wins. #}
+    select
+        *,
+        {{ duplicate_rank(['customer_id']) }} as key_rank,
+        {{ raw_row_id('loyalty.loyalty_members') }} as raw_row_id
+    from row_checks
+),
+
+final as (
+    select
+        ranked.customer_id,
+        ranked.loyalty_tier,
+        ranked.enrolled_at,
+        ranked.loaded_at,
+        ranked.raw_row_id,
+        ranked.record_key,
+        ranked.raw_record,
+        case
+            when ranked.row_rejection_reason is not null then ranked.row_rejection_reason
+            when ranked.key_rank > 1 then 'duplicate_key'
+            {# Rules 10-11: against the clean customers. #}
+            when customers.customer_id is null then 'unknown_customer'
+            when ranked.enrolled_at < customers.created_at then 'before_customer_created'
+        end as rejection_reason
+    from ranked
+    left join customers
+        on ranked.customer_id = customers.customer_id
+)
+
+select * from final

@@ -1,0 +1,178 @@
+{#- Every raw loyalty.loyalty_points row (one ledger entry), renamed and
+    cast, with the first contract rule it breaks
+    (docs/raw_data_contract.md) as rejection_reason, null when clean.
+
+    Rule 13 (redemption_exceeds_balance) is sequential: a redemption is
+    checked against the balance of the accepted entries before it, and a
+    rejected redemption does not lower the balance for the next one. Plain
+    window sums cannot express that, and recursive CTEs are not portable, so
+    the ledger is solved by fixed-point passes: pass 0 accepts every entry;
+    pass k recomputes each balance from pass k-1's accepted entries and
+    accepts a redemption when it fits. After k passes at least the first k
+    redemptions of every customer are final; has_settled_balance says
+    whether the last pass changed nothing, i.e. the result is the exact
+    sequential one (a data test holds it to that). -#}
+{%- set passes = var('points_balance_passes', 8) -%}
+with
+
+source as (
+    select * from {{ source('loyalty', 'loyalty_points') }}
+),
+
+customers as (
+    select * from {{ ref('stg_shop__customers') }}
+),
+
+orders as (
+    select * from {{ ref('stg_shop__orders') }}
+),
+
+renamed as (
+    select
+        ---------- ids
+        {{ dbt.safe_cast('entry_id', dbt.type_bigint()) }} as entry_id,
+        {{ dbt.safe_cast('customer_id', dbt.type_bigint()) }} as customer_id,
+        {{ dbt.safe_cast('order_id', dbt.type_bigint()) }} as order_id,
+
+        ---------- strings
+        {{ dbt.safe_cast('entry_type', dbt.type_string()) }} as entry_type,
+
+        ---------- numerics
+        {{ dbt.safe_cast('points', dbt.type_bigint()) }} as points,
+
+        ---------- timestamps
+        {{ dbt.safe_cast('entry_at', dbt.type_timestamp()) }} as entry_at,
+        {{ dbt.safe_cast('_loaded_at', dbt.type_timestamp()) }} as loaded_at,
+
+        ---------- audit
+        {{ record_key(['entry_id']) }} as record_key,
+        {{ raw_record(
+            ['entry_id', 'customer_id', 'entry_type', 'points', 'entry_at', 'order_id', '_loaded_at'],
+            unquoted=['entry_id', 'customer_id', 'points', 'order_id'],
+        ) }} as raw_record
+    from source
+),
+
+row_checks as (
+    {# Rules 1-8: each row on its own. #}
+    select
+        *,
+        case
+            when entry_id is null then 'null_key'
+            when
+                customer_id is null
+                or entry_type is null
+                or points is null
+                or entry_at is null
+                or loaded_at is null
+                then 'null_required_value'
+            when entry_type not in {{ reference_values('points_entry_type') }} then 'unknown_value'
+            when points <= 0 then 'non_positive_amount'
+            when entry_at > loaded_at then 'future_timestamp'
+        end as row_rejection_reason
+    from renamed
+),
+
+ranked as (
+    {# Rule 9: the first-loaded row of a key wins. #}
+    select
+        *,
+        {{ duplicate_rank(['entry_id']) }} as key_rank,
+        {{ raw_row_id('loyalty.loyalty_points') }} as raw_row_id
+    from row_checks
+),
+
+referenced as (
+    {# Rules 10-11: against the clean customers and orders. #}
+    select
+        ranked.*,
+        case
+            when ranked.row_rejection_reason is not null then ranked.row_rejection_reason
+            when ranked.key_rank > 1 then 'duplicate_key'
+            when customers.customer_id is null then 'unknown_customer'
+            when ranked.order_id is not null and orders.order_id is null then 'unknown_order'
+            when ranked.entry_at < customers.created_at then 'before_customer_created'
+        end as reference_rejection_reason
+    from ranked
+    left join customers
+        on ranked.customer_id = customers.customer_id
+    left join orders
+        on ranked.order_id = orders.order_id
+),
+
+ledger_pass_0 as (
+    {# Rule 13, pass 0: every entry that passed rules 1-12 is accepted. #}
+    select
+        entry_id,
+        customer_id,
+        entry_type,
+        points,
+        entry_at,
+        true as is_accepted,
+        case when entry_type = 'earn' then points else -points end as points_delta
+    from referenced
+    where reference_rejection_reason is null
+),
+{% for pass in range(1, passes + 1) %}
+    balances_pass_{{ pass }} as (
+        select
+            entry_id,
+            customer_id,
+            entry_type,
+            points,
+            points_delta,
+            entry_at,
+            coalesce(sum(case when is_accepted then points_delta else 0 end) over (
+                partition by customer_id
+                order by entry_at, entry_id
+                rows between unbounded preceding and 1 preceding
+            ), 0) as points_balance_before
+        from ledger_pass_{{ pass - 1 }}
+    ),
+
+    ledger_pass_{{ pass }} as (
+        select
+            *,
+            entry_type != 'redeem' or points <= points_balance_before as is_accepted
+        from balances_pass_{{ pass }}
+    ),
+{% endfor %}
+ledger as (
+    select
+        ledger_pass_{{ passes }}.entry_id,
+        ledger_pass_{{ passes }}.points_balance_before,
+        ledger_pass_{{ passes }}.is_accepted,
+        ledger_pass_{{ passes }}.is_accepted = ledger_pass_{{ passes - 1 }}.is_accepted as has_settled_balance
+    from ledger_pass_{{ passes }}
+    inner join ledger_pass_{{ passes - 1 }}
+        on ledger_pass_{{ passes }}.entry_id = ledger_pass_{{ passes - 1 }}.entry_id
+),
+
+final as (
+    select
+        referenced.entry_id,
+        referenced.customer_id,
+        referenced.order_id,
+        referenced.entry_type,
+        referenced.points,
+        ledger.points_balance_before,
+        referenced.entry_at,
+        referenced.loaded_at,
+        referenced.raw_row_id,
+        referenced.record_key,
+        referenced.raw_record,
+        case when referenced.entry_type = 'earn' then referenced.points else -referenced.points end
+            as points_delta,
+        coalesce(ledger.has_settled_balance, true) as has_settled_balance,
+        case
+            when referenced.reference_rejection_reason is not null then referenced.reference_rejection_reason
+            when not ledger.is_accepted then 'redemption_exceeds_balance'
+        end as rejection_reason
+    from referenced
+    left join ledger
+        on
+            referenced.entry_id = ledger.entry_id
+            and referenced.reference_rejection_reason is null
+)
+
+select * from final
