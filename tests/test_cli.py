@@ -29,3 +29,14 @@ def test_bad_date_is_an_argparse_error(capsys):
         main(["generate", "--start", "2024-13-01"])
     assert excinfo.value.code == 2
     assert "not an ISO date" in capsys.readouterr().err
+
+
+def test_summary_prints_the_warehouse_and_its_headline_figures(warehouse, capsys):
+    assert main(["summary", "--database", str(warehouse.database)]) == 0
+    out = capsys.readouterr().out
+    assert str(warehouse.database) in out
+    customers = warehouse.manifest["tables"]["shop.customers"]["clean_rows"]
+    lines = {line.split("  ")[1].strip(): line.split()[-1] for line in out.splitlines()[1:6]}
+    assert lines["customers"] == f"{customers:,}"
+    assert "completed orders" in out
+    assert "raw rows quarantined" in out

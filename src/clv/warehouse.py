@@ -33,16 +33,47 @@ def relation_exists(connection: duckdb.DuckDBPyConnection, schema: str, name: st
 
 
 def headline_figures(connection: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
-    """A few figures that tell a new user the build worked and what it holds."""
+    """A few figures that tell a new user the build worked and what it holds.
+
+    Only relations that exist are read, so the summary works on a partial
+    build too. Money is in the reporting currency.
+    """
     figures: list[tuple[str, str]] = []
     if relation_exists(connection, "staging", "stg_shop__customers"):
         (customers,) = connection.execute(
             "select count(*) from staging.stg_shop__customers"
         ).fetchone()
-        figures.append(("customers (staged)", f"{customers:,}"))
+        figures.append(("customers", f"{customers:,}"))
     if relation_exists(connection, "staging", "stg_shop__orders"):
-        (orders,) = connection.execute("select count(*) from staging.stg_shop__orders").fetchone()
-        figures.append(("orders (staged)", f"{orders:,}"))
+        orders, buyers, repeaters, order_value = connection.execute(
+            """
+            with per_customer as (
+                select customer_id, count(*) as orders, sum(order_total) as order_value
+                from staging.stg_shop__orders
+                where is_completed
+                group by 1
+            )
+            select sum(orders), count(*), count(*) filter (where orders >= 2), sum(order_value)
+            from per_customer
+            """
+        ).fetchone()
+        (refunds,) = connection.execute(
+            "select coalesce(sum(refund_amount), 0) from staging.stg_shop__refunds"
+        ).fetchone()
+        figures.append(("completed orders", f"{orders:,}"))
+        if buyers:
+            figures.append(
+                (
+                    "customers with a repeat order",
+                    f"{repeaters:,} of {buyers:,} ({repeaters / buyers:.1%})",
+                )
+            )
+        figures.append(
+            (
+                "order value, completed less refunds (reporting currency)",
+                f"{order_value - refunds:,.0f}",
+            )
+        )
     if relation_exists(connection, "audit", "rejection_summary"):
         raw, rejected = connection.execute(
             "select sum(raw_rows), sum(rejected_rows) from audit.rejection_summary"

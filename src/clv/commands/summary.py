@@ -31,6 +31,9 @@ def run(args: argparse.Namespace) -> int:
     print(f"Warehouse: {database}")
     for label, value in figures:
         print(f"  {label:<44} {value}")
-    print("Query it with: .venv/bin/python -m duckdb ... or any DuckDB client, read-only, e.g.")
-    print(f'  duckdb -readonly {database} "select * from audit.rejection_summary"')
+    print("Open it read-only with any DuckDB client (not while dbt is building), e.g.:")
+    print(
+        f"  .venv/bin/python -c \"import duckdb; duckdb.connect('{database}', read_only=True)"
+        f".sql('select * from audit.rejection_summary').show()\""
+    )
     return 0
