@@ -12,6 +12,7 @@ import os
 import shutil
 import socket
 import subprocess
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,12 +46,20 @@ class PostgresServer:
         command = [str(self.bin_dir / args[0]), *args[1:]]
         if os.geteuid() == 0:
             command = ["runuser", "-u", "postgres", "--", *command]
-        subprocess.run(command, check=True, capture_output=True, text=True, timeout=120)
+        completed = subprocess.run(command, capture_output=True, text=True, timeout=120)
+        if completed.returncode != 0:
+            raise RuntimeError(
+                f"{' '.join(command)} failed ({completed.returncode}):\n"
+                f"{completed.stdout}{completed.stderr}"
+            )
 
     def start(self) -> PostgresServer:
-        self.base_dir.mkdir(parents=True, exist_ok=True)
         if os.geteuid() == 0:
+            # pytest's temporary folders are private to root; the server runs
+            # as `postgres` and needs a folder of its own.
+            self.base_dir = Path(tempfile.mkdtemp(prefix="clv-pg-"))
             shutil.chown(self.base_dir, "postgres", "postgres")
+        self.base_dir.mkdir(parents=True, exist_ok=True)
         self._run(
             ["initdb", "-D", str(self.data_dir), "-U", self.user, "--auth=trust", "-E", "UTF8"]
         )
@@ -81,8 +90,9 @@ class PostgresServer:
         return self
 
     def stop(self) -> None:
-        with contextlib.suppress(subprocess.CalledProcessError):
+        with contextlib.suppress(RuntimeError):
             self._run(["pg_ctl", "-D", str(self.data_dir), "-m", "fast", "-w", "stop"])
+        shutil.rmtree(self.base_dir, ignore_errors=True)
 
     @property
     def connection_kwargs(self) -> dict[str, object]:
