@@ -87,3 +87,11 @@ def test_marts_have_enforced_contracts(manifest):
         assert node["config"]["contract"]["enforced"], node["unique_id"]
         for name, column in node["columns"].items():
             assert column.get("data_type"), f"{node['unique_id']}.{name}: no data_type"
+
+
+def test_unit_test_names_fit_postgres_identifiers(manifest):
+    """dbt names a relation after each unit test; PostgreSQL cuts identifiers at 63 bytes."""
+    names = [test["name"] for test in manifest["unit_tests"].values()]
+    assert len(names) >= 5
+    too_long = [name for name in names if len(name) > 63]
+    assert not too_long, too_long
