@@ -252,18 +252,32 @@ def simulate_email_spend(
     usd_per: dict[str, float],
     rng: np.random.Generator,
 ) -> EmailSpend:
-    """Platform fee per day (grows with the list), creative per campaign, list rentals."""
+    """Platform fee per day, creative per campaign and list rentals, all scaled to the list.
+
+    Email platforms charge by list size (about 12 USD a month per 1,000
+    subscribers here) and a campaign's creative and rental costs grow with the
+    audience, so email costs stay a plausible share of email revenue whatever
+    the number of customers simulated.
+    """
     days = window.day_grid()
-    day_end = (days + 1) * DAY
-    joined = np.searchsorted(subscribers.subscribed_at, day_end, side="left")
-    left = np.searchsorted(np.sort(subscribers.unsubscribed_at), day_end, side="left")
-    platform = np.round(12.0 + 0.00035 * (joined - left) * rng.uniform(0.95, 1.05, len(days)), 2)
+    unsubscribed_at = np.sort(subscribers.unsubscribed_at)
+
+    def active_at(day: np.ndarray) -> np.ndarray:
+        day_end = (day + 1) * DAY
+        joined = np.searchsorted(subscribers.subscribed_at, day_end, side="left")
+        left = np.searchsorted(unsubscribed_at, day_end, side="left")
+        return joined - left
+
+    platform_noise = rng.uniform(0.95, 1.05, len(days))
+    platform = np.round(0.50 + 0.0004 * active_at(days) * platform_noise, 2)
 
     n_campaigns = len(campaigns.campaign_id)
     campaign_day = campaigns.sent_at // DAY
-    creative = np.round(80.0 + rng.gamma(3.0, 70.0, n_campaigns), 2)
+    #: 1.0 for a list of 10,000 active subscribers; bounded so tiny and huge lists stay sane.
+    list_scale = np.clip(active_at(campaign_day) / 10_000, 0.02, 20.0)
+    creative = np.round((20.0 + rng.gamma(3.0, 25.0, n_campaigns)) * list_scale + 1.0, 2)
     rental = np.flatnonzero((campaigns.purpose == 0) & (rng.random(n_campaigns) < 0.35))
-    rental_amount = np.round(rng.uniform(250.0, 1500.0, len(rental)), 2)
+    rental_amount = np.round(rng.uniform(150.0, 600.0, len(rental)) * list_scale[rental] + 1.0, 2)
 
     spend_day = np.concatenate([days, campaign_day, campaign_day[rental]])
     campaign = np.concatenate([np.full(len(days), -1), np.arange(n_campaigns), rental])
