@@ -65,3 +65,22 @@
         "'\"'",
     ]) }}
 {%- endmacro %}
+
+
+{% macro round_to(expression, digits) -%}
+    {{ return(adapter.dispatch('round_to')(expression, digits)) }}
+{%- endmacro %}
+
+{% macro default__round_to(expression, digits) -%}
+    {#- PostgreSQL rounds to a number of digits only on numeric, not on
+        double precision: round there exactly, then come back to a double. -#}
+    cast(round(cast({{ expression }} as numeric), {{ digits }}) as {{ type_double() }})
+{%- endmacro %}
+
+{% macro duckdb__round_to(expression, digits) -%}
+    round(cast({{ expression }} as {{ type_double() }}), {{ digits }})
+{%- endmacro %}
+
+{% macro spark__round_to(expression, digits) -%}
+    round(cast({{ expression }} as {{ type_double() }}), {{ digits }})
+{%- endmacro %}

@@ -1,0 +1,140 @@
+"""Invariants of the value marts (orders side), checked from Python.
+
+The marts are built once per session by the ``warehouse`` fixture (the whole
+project on simulated data); here they are read read-only and compared with
+independent pandas computations from the staging models. Definitions:
+DECISIONLOG.md, "Value marts (orders side)".
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from clv.warehouse import connect_read_only
+
+
+@pytest.fixture(scope="module")
+def tables(warehouse) -> dict[str, pd.DataFrame]:
+    """The four marts and the staging tables the checks recompute them from."""
+    queries = {
+        "cohort_clv": "select * from marts.cohort_clv",
+        "cohort_clv_by_channel": "select * from marts.cohort_clv_by_channel",
+        "customer_clv": "select * from marts.customer_clv",
+        "repeat": "select * from marts.repeat_customer_rate_monthly order by month",
+        "orders": "select * from staging.stg_shop__orders",
+        "period": "select * from intermediate.reporting_period",
+    }
+    with connect_read_only(warehouse.database) as connection:
+        return {name: connection.execute(sql).df() for name, sql in queries.items()}
+
+
+def test_cohort_sizes_add_up_to_the_customers(tables):
+    month_zero = tables["cohort_clv"].query("months_since_acquisition == 0")
+    assert month_zero["cohort_size"].sum() == len(tables["customer_clv"]) > 0
+    by_channel = tables["cohort_clv_by_channel"].query("months_since_acquisition == 0")
+    assert by_channel["cohort_size"].sum() == len(tables["customer_clv"])
+
+
+def test_cohort_grid_runs_to_the_as_of_month(tables):
+    cohorts = tables["cohort_clv"]
+    as_of = pd.Timestamp(tables["period"]["as_of_month"].iloc[0])
+    last = cohorts.groupby("cohort_month")["month"].max()
+    assert (pd.to_datetime(last) == as_of).all()
+    rows_per_cohort = cohorts.groupby("cohort_month").size()
+    expected = [
+        (as_of.year - pd.Timestamp(m).year) * 12 + as_of.month - pd.Timestamp(m).month + 1
+        for m in rows_per_cohort.index
+    ]
+    assert rows_per_cohort.tolist() == expected
+
+
+def test_cumulative_margins_never_fall_and_rates_are_fractions(tables):
+    for name, keys in (
+        ("cohort_clv", ["cohort_month"]),
+        ("cohort_clv_by_channel", ["cohort_month", "acquisition_channel"]),
+    ):
+        frame = tables[name].sort_values([*keys, "months_since_acquisition"])
+        steps = frame.groupby(keys)["cumulative_margin_per_customer"].diff().dropna()
+        assert (steps >= -1e-9).all(), name
+        assert frame["retention_rate"].between(0, 1).all(), name
+    assert tables["repeat"]["repeat_customer_rate"].between(0, 1).all()
+
+
+def test_channel_split_adds_up_to_the_cohort(tables):
+    by_channel = tables["cohort_clv_by_channel"].copy()
+    by_channel["acquisition_spend"] = (
+        by_channel["acquisition_cost_per_customer"] * by_channel["cohort_size"]
+    )
+    summed = by_channel.groupby(["cohort_month", "months_since_acquisition"])[
+        ["cohort_size", "orders", "revenue", "acquisition_spend"]
+    ].sum()
+    cohorts = (
+        tables["cohort_clv"]
+        .set_index(["cohort_month", "months_since_acquisition"])
+        .loc[summed.index]
+    )
+    assert (summed["cohort_size"] == cohorts["cohort_size"]).all()
+    assert (summed["orders"] == cohorts["orders"]).all()
+    assert np.allclose(summed["revenue"], cohorts["revenue"])
+    assert np.allclose(
+        summed["acquisition_spend"],
+        cohorts["acquisition_cost_per_customer"] * cohorts["cohort_size"],
+    )
+
+
+def test_repeat_rate_matches_an_independent_computation(tables):
+    orders = tables["orders"]
+    as_of = pd.Timestamp(tables["period"]["as_of_date"].iloc[0]) + pd.Timedelta(days=1)
+    valid = orders[
+        orders["is_completed"] & ~orders["is_cancelled"] & (orders["ordered_at"] < as_of)
+    ].copy()
+    valid["month"] = valid["ordered_at"].dt.to_period("M").dt.to_timestamp()
+    valid = valid.sort_values(["customer_id", "ordered_at", "order_id"])
+    valid["order_number"] = valid.groupby("customer_id").cumcount() + 1
+    first_month = valid[valid["order_number"] == 1].set_index("customer_id")["month"]
+    second_month = valid[valid["order_number"] == 2].set_index("customer_id")["month"]
+
+    repeat = tables["repeat"]
+    assert repeat["customers_to_date"].iloc[-1] == len(tables["customer_clv"]) == first_month.size
+    for row in repeat.itertuples():
+        month = pd.Timestamp(row.month)
+        customers = int((first_month <= month).sum())
+        repeaters = int((second_month <= month).sum())
+        in_month = valid[valid["month"] == month]
+        ordering = in_month["customer_id"].unique()
+        returning = int((first_month.loc[ordering] < month).sum())
+        assert row.customers_to_date == customers, month
+        assert row.repeat_customers_to_date == repeaters, month
+        assert row.repeat_customer_rate == pytest.approx(repeaters / customers), month
+        assert row.customers_ordering == len(ordering), month
+        assert row.returning_customers_ordering == returning, month
+
+
+def test_customer_values_match_the_orders(tables):
+    customers = tables["customer_clv"]
+    assert customers["customer_id"].is_unique
+    assert (customers["orders_count"] >= 1).all()
+    assert np.allclose(
+        customers["average_order_value"] * customers["orders_count"], customers["revenue"]
+    )
+    assert set(customers["value_segment"]) <= {"high", "medium", "low"}
+    high_share = (customers["value_segment"] == "high").mean()
+    assert 0.1 < high_share < 0.3
+    # Predictions are left to a later issue.
+    assert (
+        customers[["probability_alive", "predicted_purchases_12m", "predicted_clv_12m"]]
+        .isna()
+        .all()
+        .all()
+    )
+    # simple_clv is the textbook formula on the row's own inputs.
+    recomputed = (
+        customers["average_order_value"]
+        * customers["purchases_per_year"]
+        * customers["expected_lifespan_years"]
+        - customers["acquisition_cost"]
+    )
+    assert np.allclose(recomputed, customers["simple_clv"])
+    assert customers["expected_lifespan_years"].between(1, 5).all()
