@@ -74,6 +74,19 @@ def headline_figures(connection: duckdb.DuckDBPyConnection) -> list[tuple[str, s
                 f"{order_value - refunds:,.0f}",
             )
         )
+    if relation_exists(connection, "marts", "customer_clv"):
+        average, median = connection.execute(
+            "select avg(historical_clv), median(historical_clv) from marts.customer_clv"
+        ).fetchone()
+        figures.append(
+            ("historical CLV per customer: mean / median", f"{average:,.2f} / {median:,.2f}")
+        )
+    if relation_exists(connection, "marts", "loyalty_monthly"):
+        row = connection.execute(
+            "select month, nps from marts.loyalty_monthly order by month desc limit 1"
+        ).fetchone()
+        if row and row[1] is not None:
+            figures.append((f"NPS in {row[0]:%B %Y}", f"{row[1]:+.0f}"))
     if relation_exists(connection, "audit", "rejection_summary"):
         raw, rejected = connection.execute(
             "select sum(raw_rows), sum(rejected_rows) from audit.rejection_summary"
