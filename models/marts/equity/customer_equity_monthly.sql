@@ -1,0 +1,70 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='month',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail'
+    )
+}}
+{#- One row per month: customer movements, CLV (Gupta & Lehmann) and customer,
+    acquisition and retention equity for the customer-equity dashboard.
+    Incremental (not the marts' table default) because a scheduled run must
+    add the new month without rewriting published history: it inserts the
+    months after the last one built and restates the last
+    `customer_equity_lookback_months` (default 2) for late data. The inputs
+    (windows, lags) come finished from int_customer_equity_months_aggregated,
+    so a restated month equals its full-refresh value. Formulas:
+    macros/equity_formulas.sql (docs/formulas.md). -#}
+with
+
+equity_inputs as (
+    select * from {{ ref('int_customer_equity_months_aggregated') }}
+    {% if is_incremental() -%}
+        where month >= coalesce(
+            (
+                select
+                    cast({{ dbt.dateadd(
+                        'month', -1 * (var('customer_equity_lookback_months', 2) | int), 'max(month)'
+                    ) }} as date)
+                from {{ this }}
+            ),
+            cast('1900-01-01' as date)
+        )
+    {%- endif %}
+),
+
+valued as (
+    select
+        *,
+        cast({{ var('discount_rate') }} as {{ type_double() }}) as discount_rate,
+        {{ gupta_lehmann_clv(
+            'margin_per_customer_annual', 'retention_rate_annual', var('discount_rate')
+        ) }} as clv_unrounded
+    from equity_inputs
+),
+
+final as (
+    select
+        cast(month as date) as month,
+        cast(customers_start as bigint) as customers_start,
+        cast(customers_new as bigint) as customers_new,
+        cast(customers_acquired as bigint) as customers_acquired,
+        cast(customers_reactivated as bigint) as customers_reactivated,
+        cast(customers_lost as bigint) as customers_lost,
+        cast(customers_retained as bigint) as customers_retained,
+        cast(customers_end as bigint) as customers_end,
+        cast(retention_rate_annual as {{ type_double() }}) as retention_rate_annual,
+        cast(margin_per_customer_annual as {{ type_double() }}) as margin_per_customer_annual,
+        discount_rate,
+        {{ round_to('clv_unrounded', 2) }} as clv,
+        {{ round_to(customer_equity('clv_unrounded', 'customers_end'), 2) }} as customer_equity,
+        cast(acquisition_spend as {{ type_double() }}) as acquisition_spend,
+        cast(retention_spend as {{ type_double() }}) as retention_spend,
+        {{ round_to(acquisition_equity('customers_new', 'clv_unrounded', 'acquisition_spend'), 2) }}
+            as acquisition_equity,
+        {{ round_to(retention_equity('customers_retained', 'clv_unrounded', 'retention_spend'), 2) }}
+            as retention_equity
+    from valued
+)
+
+select * from final
