@@ -70,7 +70,7 @@ def headline_figures(connection: duckdb.DuckDBPyConnection) -> list[tuple[str, s
             )
         figures.append(
             (
-                "order value, completed less refunds (reporting currency)",
+                "net order value (completed, less refunds)",
                 f"{order_value - refunds:,.0f}",
             )
         )
