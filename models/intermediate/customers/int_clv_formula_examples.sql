@@ -27,6 +27,16 @@ examples as (
         360 as documented_value
     union all
     select
+        'subscription_box_average_customer' as example_name,
+        {{ round_to(textbook_clv(78, 12, 5, 0), 2) }} as example_value,
+        4680 as documented_value
+    union all
+    select
+        'coaching_base_value' as example_name,
+        {{ round_to(textbook_clv(150, 24, 5, 0), 2) }} as example_value,
+        18000 as documented_value
+    union all
+    select
         'coaching_referrals' as example_name,
         {{ round_to(referral_value(18000, 4, 0.5), 2) }} as example_value,
         36000 as documented_value
