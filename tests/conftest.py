@@ -36,10 +36,6 @@ class Warehouse:
     manifest: dict
     results: list
 
-    @property
-    def env(self) -> dict[str, str]:
-        return {"CLV_RAW_DIR": str(self.raw_dir), "CLV_DUCKDB_PATH": str(self.database)}
-
 
 def build_warehouse(
     raw_dir: Path, workdir: Path, manifest: dict, extra_args: tuple[str, ...] = ()

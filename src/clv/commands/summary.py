@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from clv import paths
 from clv.errors import UserError
@@ -23,7 +24,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    database = paths.duckdb_path() if args.database is None else paths.Path(args.database)
+    database = paths.duckdb_path() if args.database is None else Path(args.database)
     if not database.exists():
         raise UserError(f"no warehouse at {database}: run `make demo` (or `dbt build`) first")
     with connect_read_only(database) as connection:
