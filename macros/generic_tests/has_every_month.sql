@@ -1,6 +1,6 @@
-{% test has_every_month(model, column_name, spine_model) %}
-{#- Every month of the spine (its column `month`) has a row in the model and
-    the model has no month outside it. -#}
+{% test has_every_month(model, column_name, spine_model, allow_extra_months=false) %}
+{#- Every month of the spine (its column `month`) has a row in the model and,
+    unless allow_extra_months, the model has no month outside it. -#}
 {%- if spine_model is none -%}
     {{ exceptions.raise_compiler_error("has_every_month on " ~ model ~ ": spine_model is required") }}
 {%- endif -%}
@@ -32,8 +32,10 @@ extra as (
 
 validation_errors as (
     select * from missing
+    {%- if not allow_extra_months %}
     union all
     select * from extra
+    {%- endif %}
 )
 
 select * from validation_errors
