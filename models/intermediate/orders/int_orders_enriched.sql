@@ -70,7 +70,9 @@ order_refund_shares as (
         {#- The refunded share of the order. A refund returns the tax with the
             goods, so revenue falls by the same share of its pre-tax amount:
             refund × gross_revenue / order_total. -#}
-        refund_amount / order_total as refunded_share
+        {#- A free order (total 0) cannot be refunded (rule 12 rejects any
+            refund of it): its refunded share is 0. -#}
+        case when order_total > 0 then refund_amount / order_total else 0 end as refunded_share
     from order_amounts
 ),
 

@@ -96,7 +96,7 @@ class _Classifier:
     def _non_positive(self) -> np.ndarray:
         name, table = self.spec.full_name, self.table
         if name == "shop.orders":
-            bad = _num(table, "order_total") <= 0
+            bad = _num(table, "order_total") < 0
             for column in _ORDER_NON_NEGATIVE:
                 bad |= _num(table, column) < 0
             return bad

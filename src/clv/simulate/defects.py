@@ -415,7 +415,8 @@ class Injector:
         copy = self.fresh(n)
         column = AMOUNT_COLUMN[self.name]
         values = copy[column].combine_chunks().to_numpy(zero_copy_only=False)
-        zero = self.ctx.rng.random(n) < 0.5
+        # Zero or negative; orders only negative (a free order is valid).
+        zero = (self.ctx.rng.random(n) < 0.5) & (self.name != "shop.orders")
         if self.name == "shop.order_items":
             bad = np.where(zero, 0, -values).astype(np.int32)
         else:

@@ -70,7 +70,7 @@ row_checks as (
             when currency_rates.currency_code is null then 'unknown_currency'
             when renamed.status not in {{ reference_values('order_status') }} then 'unknown_value'
             when
-                renamed.order_total_local <= 0
+                renamed.order_total_local < 0
                 or renamed.discount_local < 0
                 or renamed.shipping_local < 0
                 or renamed.tax_local < 0
