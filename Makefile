@@ -19,7 +19,7 @@ RAW_DIR ?= data/raw
 DBT := $(BIN)/dbt
 DBT_FLAGS := --project-dir . --profiles-dir .
 
-.PHONY: help venv demo generate build test lint format docs freshness clean
+.PHONY: help venv demo generate build test lint format docs freshness cdnow bench-clv clean
 
 help:  ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -48,6 +48,13 @@ demo: generate build  ## Create the env, generate sample data, build the warehou
 
 test: $(STAMP)  ## Run every test: pytest (which drives dbt build, dbt tests, unit tests and sqlfluff).
 	$(BIN)/pytest
+
+cdnow: $(STAMP)  ## Build the warehouse on the real CDNOW data; compare the fit with the papers.
+	$(BIN)/clv cdnow
+
+bench-clv: $(STAMP)  ## Benchmark the BG/NBD fit against lifetimes and the dbt Python-model step (1M customers).
+	$(BIN)/python scripts/bench_clv.py
+	$(BIN)/python scripts/bench_clv_warehouse.py --customers 1000000
 
 lint: $(STAMP)  ## Lint SQL (sqlfluff) and Python (ruff).
 	$(BIN)/sqlfluff lint models

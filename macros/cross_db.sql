@@ -84,3 +84,12 @@
 {% macro spark__round_to(expression, digits) -%}
     round(cast({{ expression }} as {{ type_double() }}), {{ digits }})
 {%- endmacro %}
+
+
+{% macro python_models_enabled() -%}
+    {#- Whether this target runs the dbt Python models of marts/predictions:
+        only DuckDB (dbt-duckdb runs them in-process). Keep in step with the
+        `predictions: +enabled` line of dbt_project.yml, which cannot call a
+        macro. -#}
+    {{ return(target.type == 'duckdb') }}
+{%- endmacro %}

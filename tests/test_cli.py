@@ -40,3 +40,5 @@ def test_summary_prints_the_warehouse_and_its_headline_figures(warehouse, capsys
     assert lines["customers"] == f"{customers:,}"
     assert "completed orders" in out
     assert "raw rows quarantined" in out
+    assert "BG/NBD next 12 months" in out
+    assert "backtest purchases: predicted / actual" in out

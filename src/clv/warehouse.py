@@ -81,6 +81,27 @@ def headline_figures(connection: duckdb.DuckDBPyConnection) -> list[tuple[str, s
         figures.append(
             ("historical CLV per customer: mean / median", f"{average:,.2f} / {median:,.2f}")
         )
+    if relation_exists(connection, "marts", "customer_clv_predictions"):
+        alive, purchases, value = connection.execute(
+            "select avg(probability_alive), sum(predicted_purchases_12m), sum(predicted_clv_12m)"
+            " from marts.customer_clv_predictions"
+        ).fetchone()
+        if alive is not None:
+            figures.append(
+                (
+                    "BG/NBD next 12 months: purchases / margin",
+                    f"{purchases:,.0f} / {value:,.0f} (mean P(alive) {alive:.2f})",
+                )
+            )
+    if relation_exists(connection, "marts", "clv_backtest"):
+        row = connection.execute(
+            "select predicted_purchases, actual_purchases from marts.clv_backtest"
+            " where calibration_frequency = 'total'"
+        ).fetchone()
+        if row and row[0] is not None:
+            figures.append(
+                ("backtest purchases: predicted / actual", f"{row[0]:,.0f} / {row[1]:,}")
+            )
     if relation_exists(connection, "marts", "loyalty_monthly"):
         row = connection.execute(
             "select month, nps from marts.loyalty_monthly order by month desc limit 1"

@@ -33,6 +33,10 @@ nps_responses as (
     select * from {{ ref('stg_loyalty__nps_responses') }}
 ),
 
+predictions as (
+    select * from {{ ref('int_customers_predicted') }}
+),
+
 annual_retention as (
     {# Annual retention from the cohorts: of the customers of every cohort
        that is at least twelve months old, the share still active twelve
@@ -146,6 +150,9 @@ valued as (
         referral_program.referral_conversion_rate,
         latest_nps.nps_score as latest_nps_score,
         members.customer_id is not null as is_loyalty_member,
+        predictions.probability_alive,
+        predictions.predicted_purchases_12m,
+        predictions.predicted_clv_12m,
         percent_rank() over (order by customer_facts.historical_clv) as value_percent_rank
     from customer_facts
     cross join expected_lifespan
@@ -160,6 +167,8 @@ valued as (
             and latest_nps.response_rank = 1
     left join members
         on customer_facts.customer_id = members.customer_id
+    left join predictions
+        on customer_facts.customer_id = predictions.customer_id
 ),
 
 final as (
@@ -192,10 +201,11 @@ final as (
             as {{ type_double() }}
         ) as expected_referral_value,
         cast(latest_nps_score as {{ dbt.type_bigint() }}) as latest_nps_score,
-        {#- Filled by a later issue (a BG/NBD-style model); null until then. -#}
-        cast(null as {{ type_double() }}) as probability_alive,
-        cast(null as {{ type_double() }}) as predicted_purchases_12m,
-        cast(null as {{ type_double() }}) as predicted_clv_12m,
+        {#- BG/NBD + Gamma-Gamma (customer_clv_predictions); null where the
+            target runs no Python models. -#}
+        cast(probability_alive as {{ type_double() }}) as probability_alive,
+        cast(predicted_purchases_12m as {{ type_double() }}) as predicted_purchases_12m,
+        cast(predicted_clv_12m as {{ type_double() }}) as predicted_clv_12m,
         is_loyalty_member,
         cohort_month,
         first_order_at,

@@ -1,0 +1,30 @@
+{#- The three prediction columns customer_clv shows, one row per customer of
+    customer_clv_predictions (the BG/NBD + Gamma-Gamma dbt Python model). On
+    a target that runs no Python models (PostgreSQL, Spark) it is empty with
+    the same columns, so customer_clv builds unchanged everywhere and its
+    predictions stay null there. -#}
+with
+
+predictions as (
+    {% if python_models_enabled() -%}
+        select
+            customer_id,
+            probability_alive,
+            predicted_purchases_12m,
+            predicted_clv_12m
+        from {{ ref('customer_clv_predictions') }}
+    {%- else -%}
+        select
+            cast(null as {{ dbt.type_bigint() }}) as customer_id,
+            cast(null as {{ type_double() }}) as probability_alive,
+            cast(null as {{ type_double() }}) as predicted_purchases_12m,
+            cast(null as {{ type_double() }}) as predicted_clv_12m
+        where 1 = 0
+    {%- endif %}
+),
+
+final as (
+    select * from predictions
+)
+
+select * from final

@@ -1,0 +1,48 @@
+{{ config(materialized='table') }}
+
+{#- One row per customer with a purchase by the backtest's calibration end:
+    the BG/NBD summary (x, t_x, T) and Gamma-Gamma input of the calibration
+    period (macro btyd_customer_summary), and what the customer actually did
+    in the holdout period (calibration end, holdout end]: purchase days and
+    revenue. Customers acquired in the holdout are not in the backtest, as in
+    Fader, Hardie & Lee (2005). -#}
+with
+
+purchase_days as (
+    select * from {{ ref('int_purchase_days_aggregated') }}
+),
+
+settings as (
+    select * from {{ ref('clv_model_settings') }}
+),
+
+{{ btyd_customer_summary('purchase_days', 'settings', 'backtest_calibration_end') }},
+
+holdout_purchases as (
+    select
+        purchase_days.customer_id,
+        count(*) as actual_holdout_purchases,
+        sum(purchase_days.revenue) as actual_holdout_spend
+    from purchase_days
+    cross join settings
+    where
+        purchase_days.purchase_date > settings.backtest_calibration_end
+        and purchase_days.purchase_date <= settings.backtest_holdout_end
+    group by 1
+),
+
+final as (
+    select
+        calibration_summary.*,
+        settings.backtest_holdout_end as holdout_end,
+        cast(coalesce(holdout_purchases.actual_holdout_purchases, 0) as {{ dbt.type_bigint() }})
+            as actual_holdout_purchases,
+        cast(coalesce(holdout_purchases.actual_holdout_spend, 0) as {{ type_double() }})
+            as actual_holdout_spend
+    from calibration_summary
+    cross join settings
+    left join holdout_purchases
+        on calibration_summary.customer_id = holdout_purchases.customer_id
+)
+
+select * from final

@@ -1,0 +1,17 @@
+"""clv_model_parameters: BG/NBD and Gamma-Gamma fitted in the warehouse.
+
+Thin by design: the numerics and the table's shape live in clv.btyd and
+clv.predictions (tested there); this reads the refs and calls them.
+"""
+
+from clv import predictions
+
+
+def model(dbt, session):
+    dbt.config(materialized="table")
+    settings = predictions.Settings.from_frame(dbt.ref("clv_model_settings").df())
+    summaries = {
+        "prediction": dbt.ref("int_customers_summarised_for_prediction").df(),
+        "backtest": dbt.ref("int_customers_summarised_for_backtest").df(),
+    }
+    return predictions.parameter_table(summaries, settings)

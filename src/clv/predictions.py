@@ -1,0 +1,410 @@
+"""The probabilistic CLV marts as tables: what the dbt Python models return.
+
+The dbt Python models under ``models/marts/predictions/`` stay thin: they read
+their refs as DataFrames and call this module, which calls the numerics in
+:mod:`clv.btyd` and returns Arrow tables with the exact column types the marts
+document. Nothing here touches a database, so it is tested without one.
+
+Three tables:
+
+- :func:`parameter_table` — ``clv_model_parameters``: BG/NBD and Gamma-Gamma
+  fitted twice, on the customers as of the reporting date (``prediction``) and
+  on the backtest's calibration period (``backtest``).
+- :func:`prediction_table` — ``customer_clv_predictions``: per customer P(alive),
+  expected purchases and discounted expected margin.
+- :func:`backtest_table` — ``clv_backtest_customers``: per customer predicted
+  against actual holdout purchases and spend.
+
+Margin. Gamma-Gamma is fitted on revenue per purchase (spend, as in the
+papers). The expected margin of a purchase is its expected spend times the
+shop's margin share over the calibration period: sum(margin) / sum(revenue),
+margin being gross margin less fulfilment cost (DECISIONLOG.md).
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from clv import btyd
+from clv.errors import UserError
+
+__all__ = [
+    "BACKTEST_SCHEMA",
+    "PARAMETER_SCHEMA",
+    "PREDICTION_SCHEMA",
+    "Settings",
+    "backtest_table",
+    "fits_from_parameters",
+    "parameter_table",
+    "prediction_table",
+]
+
+PARAMETER_SCHEMA = pa.schema(
+    [
+        ("fit_role", pa.string()),
+        ("model", pa.string()),
+        ("parameter", pa.string()),
+        ("value", pa.float64()),
+        ("log_likelihood", pa.float64()),
+        ("n_customers", pa.int64()),
+        ("fit_status", pa.string()),
+        ("calibration_end", pa.date32()),
+        ("time_unit", pa.string()),
+        ("fitted_at", pa.timestamp("us")),
+    ]
+)
+
+PREDICTION_SCHEMA = pa.schema(
+    [
+        ("customer_id", pa.int64()),
+        ("x", pa.int64()),
+        ("t_x", pa.float64()),
+        ("T", pa.float64()),
+        ("probability_alive", pa.float64()),
+        ("predicted_purchases_12m", pa.float64()),
+        ("expected_average_spend", pa.float64()),
+        ("expected_average_margin", pa.float64()),
+        ("predicted_clv_12m", pa.float64()),
+        ("predicted_clv_horizon", pa.float64()),
+        ("calibration_end", pa.date32()),
+    ]
+)
+
+BACKTEST_SCHEMA = pa.schema(
+    [
+        ("customer_id", pa.int64()),
+        ("x", pa.int64()),
+        ("t_x", pa.float64()),
+        ("T", pa.float64()),
+        ("predicted_holdout_purchases", pa.float64()),
+        ("actual_holdout_purchases", pa.int64()),
+        ("predicted_holdout_spend", pa.float64()),
+        ("actual_holdout_spend", pa.float64()),
+        ("calibration_end", pa.date32()),
+        ("holdout_end", pa.date32()),
+    ]
+)
+
+#: Parameter names per model, in the order the mart lists them.
+PARAMETERS = {"bg_nbd": ("r", "alpha", "a", "b"), "gamma_gamma": ("p", "q", "gamma")}
+
+#: Average month in days: the monthly steps of the 12-month and horizon figures.
+DAYS_PER_MONTH = btyd.DAYS_PER_MONTH
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The one row of ``clv_model_settings``."""
+
+    time_unit: str
+    time_unit_days: float
+    prediction_calibration_end: date
+    backtest_calibration_end: date
+    backtest_holdout_end: date
+    backtest_holdout_length: float
+    prediction_months: int
+    horizon_months: int
+    annual_discount_rate: float
+    on_fit_failure: str
+
+    @classmethod
+    def from_frame(cls, frame: pd.DataFrame) -> Settings:
+        """The settings from the model's DataFrame (exactly one row)."""
+        if len(frame) != 1:
+            raise UserError(f"clv_model_settings must have exactly one row, has {len(frame)}")
+        row = frame.iloc[0]
+        return cls(
+            time_unit=str(row["time_unit"]),
+            time_unit_days=float(row["time_unit_days"]),
+            prediction_calibration_end=_as_date(row["prediction_calibration_end"]),
+            backtest_calibration_end=_as_date(row["backtest_calibration_end"]),
+            backtest_holdout_end=_as_date(row["backtest_holdout_end"]),
+            backtest_holdout_length=float(row["backtest_holdout_length"]),
+            prediction_months=int(row["prediction_months"]),
+            horizon_months=int(row["horizon_months"]),
+            annual_discount_rate=float(row["annual_discount_rate"]),
+            on_fit_failure=str(row["on_fit_failure"]),
+        )
+
+    def calibration_end(self, fit_role: str) -> date:
+        """The calibration end of a fit role (``prediction`` or ``backtest``)."""
+        return {
+            "prediction": self.prediction_calibration_end,
+            "backtest": self.backtest_calibration_end,
+        }[fit_role]
+
+
+def _as_date(value: object) -> date:
+    return pd.Timestamp(value).date()
+
+
+def _summary_arrays(summary: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    return (
+        summary["x"].to_numpy(dtype=np.int64),
+        summary["t_x"].to_numpy(dtype=np.float64),
+        summary["T"].to_numpy(dtype=np.float64),
+    )
+
+
+# ------------------------------------------------------------------ fitting
+
+
+def parameter_table(
+    summaries: Mapping[str, pd.DataFrame],
+    settings: Settings,
+    *,
+    fitted_at: datetime | None = None,
+) -> pa.Table:
+    """``clv_model_parameters``: both models fitted on each summary (fit role → summary).
+
+    A fit that fails raises :class:`clv.btyd.FitError` when
+    ``settings.on_fit_failure`` is ``error``; with ``warn`` it prints a warning
+    and writes the model's parameters as null with ``fit_status`` saying why.
+    """
+    fitted_at = fitted_at or datetime.now(UTC).replace(tzinfo=None)
+    rows: list[dict] = []
+    for fit_role, summary in summaries.items():
+        x, t_x, T = _summary_arrays(summary)
+        spend = summary["mean_repeat_spend"].to_numpy(dtype=np.float64, na_value=np.nan)
+        fits = {
+            "bg_nbd": lambda x=x, t_x=t_x, T=T: btyd.fit_bg_nbd(x, t_x, T),
+            "gamma_gamma": lambda x=x, spend=spend: btyd.fit_gamma_gamma(
+                x, np.where(x > 0, spend, 0.0)
+            ),
+        }
+        for model, fit_function in fits.items():
+            base = {
+                "fit_role": fit_role,
+                "model": model,
+                "calibration_end": settings.calibration_end(fit_role),
+                "time_unit": settings.time_unit,
+                "fitted_at": fitted_at,
+            }
+            try:
+                fit = fit_function()
+            except btyd.FitError as error:
+                message = f"{model} fit on the {fit_role} summary failed: {error}"
+                if settings.on_fit_failure == "error":
+                    raise btyd.FitError(message) from error
+                print(
+                    f"WARNING clv_model_parameters: {message}; predictions left null",
+                    file=sys.stderr,
+                )
+                rows += [
+                    {
+                        **base,
+                        "parameter": name,
+                        "value": None,
+                        "log_likelihood": None,
+                        "n_customers": None,
+                        "fit_status": f"failed: {error}",
+                    }
+                    for name in PARAMETERS[model]
+                ]
+                continue
+            rows += [
+                {
+                    **base,
+                    "parameter": name,
+                    "value": value,
+                    "log_likelihood": fit.log_likelihood,
+                    "n_customers": fit.n_customers,
+                    "fit_status": "converged",
+                }
+                for name, value in fit.as_dict().items()
+            ]
+    return pa.Table.from_pylist(rows, schema=PARAMETER_SCHEMA)
+
+
+def fits_from_parameters(
+    parameters: pd.DataFrame, fit_role: str
+) -> tuple[btyd.BgNbdFit | None, btyd.GammaGammaFit | None]:
+    """The two fits of ``fit_role`` read back from ``clv_model_parameters`` (None if failed)."""
+    chosen = parameters[parameters["fit_role"] == fit_role]
+
+    def values(model: str) -> tuple[dict[str, float], pd.Series] | None:
+        rows = chosen[chosen["model"] == model]
+        if rows.empty or (rows["fit_status"] != "converged").any():
+            return None
+        found = dict(zip(rows["parameter"], rows["value"].astype(float), strict=True))
+        missing = set(PARAMETERS[model]) - set(found)
+        if missing:
+            raise UserError(f"clv_model_parameters lacks {model} {sorted(missing)} for {fit_role}")
+        return found, rows.iloc[0]
+
+    bg = values("bg_nbd")
+    gg = values("gamma_gamma")
+    bg_fit = (
+        btyd.BgNbdFit(
+            **bg[0],
+            log_likelihood=float(bg[1]["log_likelihood"]),
+            n_customers=int(bg[1]["n_customers"]),
+            iterations=0,
+        )
+        if bg
+        else None
+    )
+    gg_fit = (
+        btyd.GammaGammaFit(
+            **gg[0],
+            log_likelihood=float(gg[1]["log_likelihood"]),
+            n_customers=int(gg[1]["n_customers"]),
+            iterations=0,
+        )
+        if gg
+        else None
+    )
+    return bg_fit, gg_fit
+
+
+# --------------------------------------------------------------- predicting
+
+
+def margin_share(summary: pd.DataFrame) -> float:
+    """Margin per unit of revenue over the calibration period (0 if there is no revenue)."""
+    revenue = float(summary["calibration_revenue"].sum())
+    if not math.isfinite(revenue) or revenue <= 0:
+        return 0.0
+    return float(summary["calibration_margin"].sum()) / revenue
+
+
+def _nulls(length: int) -> np.ndarray:
+    return np.full(length, np.nan)
+
+
+def prediction_table(
+    summary: pd.DataFrame, parameters: pd.DataFrame, settings: Settings
+) -> pa.Table:
+    """``customer_clv_predictions``: one row per customer of the prediction summary.
+
+    - probability_alive: P(alive | x, t_x, T) under BG/NBD;
+    - predicted_purchases_12m: expected purchases in the next 12 months;
+    - expected_average_spend: Gamma-Gamma conditional mean spend per purchase;
+    - expected_average_margin: that spend × the shop's margin share;
+    - predicted_clv_12m / predicted_clv_horizon: expected margin of the
+      purchases of each coming month, discounted monthly at the annual rate,
+      summed over 12 months / the horizon.
+    A failed fit (``fit_status`` not converged) leaves its columns null.
+    """
+    bg, gg = fits_from_parameters(parameters, "prediction")
+    x, t_x, T = _summary_arrays(summary)
+    n = len(summary)
+    alive = purchases = spend = margin = clv_12m = clv_horizon = _nulls(n)
+    if bg is not None:
+        alive = btyd.probability_alive(bg, x, t_x, T)
+        purchases = btyd.expected_purchases(
+            bg, settings.prediction_months * DAYS_PER_MONTH / settings.time_unit_days, x, t_x, T
+        )
+    if gg is not None:
+        mean_spend = summary["mean_repeat_spend"].to_numpy(dtype=np.float64, na_value=np.nan)
+        spend = btyd.expected_average_value(gg, x, np.where(x > 0, mean_spend, 0.0))
+        margin = spend * margin_share(summary)
+    if bg is not None and gg is not None:
+
+        def clv(months: int) -> np.ndarray:
+            return btyd.discounted_expected_value(
+                bg,
+                x,
+                t_x,
+                T,
+                margin,
+                months=months,
+                annual_discount_rate=settings.annual_discount_rate,
+                time_unit_days=settings.time_unit_days,
+            )
+
+        clv_12m = clv(settings.prediction_months)
+        clv_horizon = clv(settings.horizon_months)
+    columns = {
+        "customer_id": summary["customer_id"].to_numpy(dtype=np.int64),
+        "x": x,
+        "t_x": t_x,
+        "T": T,
+        "probability_alive": alive,
+        "predicted_purchases_12m": purchases,
+        "expected_average_spend": spend,
+        "expected_average_margin": margin,
+        "predicted_clv_12m": clv_12m,
+        "predicted_clv_horizon": clv_horizon,
+        "calibration_end": [settings.prediction_calibration_end] * n,
+    }
+    failed = {
+        name
+        for name, fit in (
+            ("probability_alive", bg),
+            ("predicted_purchases_12m", bg),
+            ("expected_average_spend", gg),
+            ("expected_average_margin", gg),
+            ("predicted_clv_12m", bg and gg),
+            ("predicted_clv_horizon", bg and gg),
+        )
+        if fit is None
+    }
+    return _table(columns, PREDICTION_SCHEMA, nullable=frozenset(failed))
+
+
+def backtest_table(summary: pd.DataFrame, parameters: pd.DataFrame, settings: Settings) -> pa.Table:
+    """``clv_backtest_customers``: predicted against actual holdout purchases and spend.
+
+    predicted_holdout_purchases is the BG/NBD conditional expectation over the
+    holdout length; predicted_holdout_spend multiplies it by the Gamma-Gamma
+    expected spend per purchase. Both fitted on the calibration period only.
+    """
+    bg, gg = fits_from_parameters(parameters, "backtest")
+    x, t_x, T = _summary_arrays(summary)
+    n = len(summary)
+    purchases = spend = _nulls(n)
+    if bg is not None:
+        purchases = btyd.expected_purchases(bg, settings.backtest_holdout_length, x, t_x, T)
+    if bg is not None and gg is not None:
+        mean_spend = summary["mean_repeat_spend"].to_numpy(dtype=np.float64, na_value=np.nan)
+        spend = purchases * btyd.expected_average_value(gg, x, np.where(x > 0, mean_spend, 0.0))
+    columns = {
+        "customer_id": summary["customer_id"].to_numpy(dtype=np.int64),
+        "x": x,
+        "t_x": t_x,
+        "T": T,
+        "predicted_holdout_purchases": purchases,
+        "actual_holdout_purchases": summary["actual_holdout_purchases"].to_numpy(dtype=np.int64),
+        "predicted_holdout_spend": spend,
+        "actual_holdout_spend": summary["actual_holdout_spend"].to_numpy(dtype=np.float64),
+        "calibration_end": [settings.backtest_calibration_end] * n,
+        "holdout_end": [settings.backtest_holdout_end] * n,
+    }
+    failed = set()
+    if bg is None:
+        failed.add("predicted_holdout_purchases")
+    if bg is None or gg is None:
+        failed.add("predicted_holdout_spend")
+    return _table(columns, BACKTEST_SCHEMA, nullable=frozenset(failed))
+
+
+def _table(columns: dict[str, object], schema: pa.Schema, *, nullable: frozenset[str]) -> pa.Table:
+    """An Arrow table in ``schema``.
+
+    NaN in a column of ``nullable`` (left empty by a failed fit) becomes null;
+    a non-finite value anywhere else is a numerical failure and raises.
+    """
+    arrays = []
+    for field in schema:
+        values = columns[field.name]
+        if pa.types.is_floating(field.type):
+            values = np.asarray(values, dtype=np.float64)
+            bad = ~np.isfinite(values)
+            if field.name not in nullable and bad.any():
+                raise btyd.FitError(
+                    f"{field.name} is not a finite number for {int(bad.sum())} of"
+                    f" {len(values)} customers"
+                )
+            arrays.append(pa.array(values, field.type, mask=np.isnan(values)))
+        else:
+            arrays.append(pa.array(values, field.type))
+    return pa.Table.from_arrays(arrays, schema=schema)

@@ -1,0 +1,140 @@
+"""clv.predictions: the tables the dbt Python models return, without a database.
+
+Plus the fallback end to end: the tiny warehouse has too few orders to fit
+BG/NBD, and is built with ``clv_fit_failure: warn``.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from clv import btyd, predictions
+from clv.warehouse import connect_read_only
+
+
+def settings(on_fit_failure: str = "error") -> predictions.Settings:
+    return predictions.Settings(
+        time_unit="week",
+        time_unit_days=7.0,
+        prediction_calibration_end=date(2024, 12, 31),
+        backtest_calibration_end=date(2023, 12, 31),
+        backtest_holdout_end=date(2024, 12, 31),
+        backtest_holdout_length=366 / 7,
+        prediction_months=12,
+        horizon_months=60,
+        annual_discount_rate=0.10,
+        on_fit_failure=on_fit_failure,
+    )
+
+
+def summary_frame(n: int = 4000, seed: int = 7) -> pd.DataFrame:
+    """A BG/NBD summary with spend: repeaters' mean spend around 50, margin 40 %."""
+    x, t_x, T = btyd.simulate_bg_nbd_summary(
+        n, 0.25, 4.0, 0.8, 2.5, np.linspace(1, 104, n), seed, time_step=1 / 7
+    )
+    rng = np.random.default_rng(seed)
+    spend = np.where(x > 0, rng.gamma(6.0, 50.0 / 6.0, n), np.nan)
+    revenue = np.nan_to_num(spend) * x + rng.gamma(6.0, 50.0 / 6.0, n)
+    return pd.DataFrame(
+        {
+            "customer_id": np.arange(1, n + 1),
+            "x": x.astype(np.int64),
+            "t_x": t_x,
+            "T": T,
+            "mean_repeat_spend": spend,
+            "calibration_revenue": revenue,
+            "calibration_margin": 0.4 * revenue,
+            "actual_holdout_purchases": rng.poisson(1.0, n),
+            "actual_holdout_spend": rng.gamma(2.0, 25.0, n),
+        }
+    )
+
+
+def too_small_frame() -> pd.DataFrame:
+    frame = summary_frame(3).iloc[:3].copy()
+    frame["x"] = [0, 0, 1]
+    frame["t_x"] = [0.0, 0.0, 1.0]
+    frame["T"] = [5.0, 5.0, 5.0]
+    frame["mean_repeat_spend"] = [np.nan, np.nan, 20.0]
+    return frame
+
+
+def test_parameter_table_has_both_models_for_each_role():
+    frame = summary_frame()
+    table = predictions.parameter_table(
+        {"prediction": frame, "backtest": frame}, settings()
+    ).to_pandas()
+    assert len(table) == 14
+    assert set(table["fit_status"]) == {"converged"}
+    assert set(table["parameter"]) == {"r", "alpha", "a", "b", "p", "q", "gamma"}
+    bg = table.query("fit_role == 'backtest' and model == 'bg_nbd'")
+    assert pd.Timestamp(bg["calibration_end"].iloc[0]).date() == date(2023, 12, 31)
+    # The simulated parameters are recovered (4,000 customers: within 25 %).
+    fitted = dict(zip(bg["parameter"], bg["value"], strict=True))
+    for name, true in {"r": 0.25, "alpha": 4.0, "a": 0.8, "b": 2.5}.items():
+        assert fitted[name] == pytest.approx(true, rel=0.25), name
+
+
+def test_prediction_table_matches_its_schema_and_the_numerics():
+    frame = summary_frame()
+    parameters = predictions.parameter_table({"prediction": frame}, settings()).to_pandas()
+    table = predictions.prediction_table(frame, parameters, settings())
+    assert table.schema == predictions.PREDICTION_SCHEMA
+    result = table.to_pandas()
+    assert result.notna().all().all()
+    bg, gg = predictions.fits_from_parameters(parameters, "prediction")
+    x, t_x, T = frame["x"], frame["t_x"], frame["T"]
+    assert np.allclose(result["probability_alive"], btyd.probability_alive(bg, x, t_x, T))
+    margin = result["expected_average_spend"] * 0.4
+    assert np.allclose(result["expected_average_margin"], margin)
+    expected_12m = btyd.discounted_expected_value(
+        bg, x, t_x, T, margin, months=12, annual_discount_rate=0.10, time_unit_days=7.0
+    )
+    assert np.allclose(result["predicted_clv_12m"], expected_12m)
+    assert (result["predicted_clv_horizon"] > result["predicted_clv_12m"]).all()
+
+
+def test_backtest_table_multiplies_purchases_by_expected_spend():
+    frame = summary_frame()
+    parameters = predictions.parameter_table({"backtest": frame}, settings()).to_pandas()
+    result = predictions.backtest_table(frame, parameters, settings()).to_pandas()
+    bg, gg = predictions.fits_from_parameters(parameters, "backtest")
+    purchases = btyd.expected_purchases(bg, 366 / 7, frame["x"], frame["t_x"], frame["T"])
+    spend = btyd.expected_average_value(gg, frame["x"], frame["mean_repeat_spend"].fillna(0))
+    assert np.allclose(result["predicted_holdout_purchases"], purchases)
+    assert np.allclose(result["predicted_holdout_spend"], purchases * spend)
+    assert (result["actual_holdout_purchases"] == frame["actual_holdout_purchases"]).all()
+
+
+def test_a_failed_fit_is_an_error_naming_the_model_and_the_cause():
+    with pytest.raises(btyd.FitError, match=r"bg_nbd fit on the prediction summary failed"):
+        predictions.parameter_table({"prediction": too_small_frame()}, settings("error"))
+
+
+def test_a_failed_fit_with_warn_leaves_null_predictions_and_says_why(capsys):
+    frame = too_small_frame()
+    parameters = predictions.parameter_table({"prediction": frame}, settings("warn")).to_pandas()
+    assert "predictions left null" in capsys.readouterr().err
+    assert parameters["value"].isna().all()
+    assert parameters["fit_status"].str.startswith("failed: ").all()
+    result = predictions.prediction_table(frame, parameters, settings("warn")).to_pandas()
+    assert len(result) == 3
+    assert result["probability_alive"].isna().all()
+    assert result["predicted_clv_12m"].isna().all()
+
+
+def test_the_tiny_warehouse_builds_with_null_predictions(tiny_warehouse):
+    with connect_read_only(tiny_warehouse.database) as connection:
+        statuses = connection.execute(
+            "select distinct fit_status from marts.clv_model_parameters"
+        ).fetchall()
+        predicted = connection.execute(
+            "select count(*), count(probability_alive) from marts.customer_clv"
+        ).fetchone()
+    assert all(status.startswith("failed: ") for (status,) in statuses)
+    assert predicted[0] > 0
+    assert predicted[1] == 0

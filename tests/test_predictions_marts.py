@@ -1,0 +1,131 @@
+"""The probabilistic CLV marts on the simulated warehouse (dbt Python models).
+
+Read read-only from the session's ``warehouse`` (the whole project built on
+simulated data). dbt cannot enforce contracts on Python models, so the column
+names and types the YAML documents are checked here instead.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from clv import btyd, predictions
+from clv.paths import PROJECT_DIR
+from clv.warehouse import connect_read_only
+
+PYTHON_MARTS = ("clv_model_parameters", "customer_clv_predictions", "clv_backtest_customers")
+
+#: The YAML's portable type names as DuckDB reports them.
+DUCKDB_TYPES = {
+    "varchar": "VARCHAR",
+    "double precision": "DOUBLE",
+    "bigint": "BIGINT",
+    "integer": "INTEGER",
+    "date": "DATE",
+    "timestamp": "TIMESTAMP",
+}
+
+
+@pytest.fixture(scope="module")
+def tables(warehouse) -> dict[str, pd.DataFrame]:
+    queries = {
+        "parameters": "select * from marts.clv_model_parameters",
+        "predictions": "select * from marts.customer_clv_predictions",
+        "backtest_customers": "select * from marts.clv_backtest_customers",
+        "backtest": "select * from marts.clv_backtest order by sort_order",
+        "customer_clv": "select * from marts.customer_clv",
+        "summary": "select * from intermediate.int_customers_summarised_for_prediction",
+        "settings": "select * from intermediate.clv_model_settings",
+    }
+    with connect_read_only(warehouse.database) as connection:
+        frames = {name: connection.execute(sql).df() for name, sql in queries.items()}
+        frames["types"] = connection.execute(
+            "select table_name, column_name, data_type from information_schema.columns"
+            " where table_schema = 'marts'"
+        ).df()
+    return frames
+
+
+def documented_columns() -> dict[str, list[tuple[str, str]]]:
+    spec = yaml.safe_load(
+        (PROJECT_DIR / "models/marts/predictions/_predictions__models.yml").read_text()
+    )
+    return {
+        model["name"]: [(c["name"], c["data_type"]) for c in model["columns"]]
+        for model in spec["models"]
+    }
+
+
+@pytest.mark.parametrize("model", PYTHON_MARTS)
+def test_python_marts_have_the_documented_columns_and_types(tables, model):
+    built = tables["types"].query("table_name == @model")
+    actual = list(zip(built["column_name"], built["data_type"], strict=True))
+    expected = [(name, DUCKDB_TYPES[kind]) for name, kind in documented_columns()[model]]
+    assert actual == expected
+
+
+def test_both_fits_converged_on_the_simulated_shop(tables):
+    parameters = tables["parameters"]
+    assert len(parameters) == 14
+    assert (parameters["fit_status"] == "converged").all()
+    assert (parameters["value"] > 0).all()
+    settings = tables["settings"].iloc[0]
+    prediction = parameters.query("fit_role == 'prediction'")
+    assert (
+        pd.to_datetime(prediction["calibration_end"]) == settings["prediction_calibration_end"]
+    ).all()
+    assert prediction.query("model == 'bg_nbd'")["n_customers"].iloc[0] == len(tables["summary"])
+
+
+def test_predictions_cover_every_modelled_customer_and_reach_customer_clv(tables):
+    predictions_ = tables["predictions"]
+    assert len(predictions_) == len(tables["summary"]) > 1000
+    assert predictions_["probability_alive"].between(0, 1).all()
+    # One-time buyers are alive with probability 1 under BG/NBD.
+    assert (predictions_.query("x == 0")["probability_alive"] == 1).all()
+    assert (predictions_["predicted_purchases_12m"] >= 0).all()
+    assert (predictions_["predicted_clv_horizon"] >= predictions_["predicted_clv_12m"] - 1e-9).all()
+    merged = tables["customer_clv"].merge(predictions_, on="customer_id", suffixes=("", "_p"))
+    assert len(merged) == len(predictions_)
+    for column in ("probability_alive", "predicted_purchases_12m", "predicted_clv_12m"):
+        assert np.allclose(merged[column], merged[f"{column}_p"])
+
+
+def test_predictions_recompute_from_the_parameters(tables):
+    """The mart equals clv.btyd applied to the fitted parameters and the summary."""
+    settings = predictions.Settings.from_frame(tables["settings"])
+    bg, gg = predictions.fits_from_parameters(tables["parameters"], "prediction")
+    sample = tables["predictions"].sample(200, random_state=1)
+    x, t_x, T = (sample[c].to_numpy() for c in ("x", "t_x", "T"))
+    t = 12 * predictions.DAYS_PER_MONTH / settings.time_unit_days
+    assert np.allclose(btyd.probability_alive(bg, x, t_x, T), sample["probability_alive"])
+    assert np.allclose(btyd.expected_purchases(bg, t, x, t_x, T), sample["predicted_purchases_12m"])
+    assert gg is not None
+
+
+def test_customers_who_buy_more_and_recently_are_predicted_to_buy_more(tables):
+    p = tables["predictions"]
+    frequent = p.query("x >= 3")["predicted_purchases_12m"].mean()
+    once = p.query("x == 0")["predicted_purchases_12m"].mean()
+    assert frequent > 2 * once
+
+
+def test_backtest_totals_add_up_and_predict_the_holdout(tables):
+    customers, backtest = tables["backtest_customers"], tables["backtest"]
+    assert backtest["calibration_frequency"].tolist()[-1] == "total"
+    total = backtest.iloc[-1]
+    groups = backtest.iloc[:-1]
+    assert total["customers"] == groups["customers"].sum() == len(customers)
+    assert total["actual_purchases"] == customers["actual_holdout_purchases"].sum()
+    assert np.isclose(total["predicted_purchases"], customers["predicted_holdout_purchases"].sum())
+    assert np.isclose(groups["share_of_total_error"].sum(), 1.0)
+    # A sanity bound, not an accuracy claim: this fixture's calibration year is
+    # the shop's first (548 customers, none older than a year), so dropout is
+    # poorly identified and the model over-predicts (measured: 719 against
+    # 553, 1.30). On the 5,000-customer demo it is 1,899 against 1,869; on
+    # CDNOW 1,653 against 1,882 (tests/test_cdnow.py).
+    ratio = total["predicted_purchases"] / total["actual_purchases"]
+    assert 0.7 < ratio < 1.4, ratio
