@@ -138,3 +138,21 @@ def test_the_tiny_warehouse_builds_with_null_predictions(tiny_warehouse):
     assert all(status.startswith("failed: ") for (status,) in statuses)
     assert predicted[0] > 0
     assert predicted[1] == 0
+
+
+def test_a_parameter_at_its_bound_is_flagged_in_fit_status():
+    """Everyone bought right at the calibration end: nothing shows dropout."""
+    rng = np.random.default_rng(1)
+    frame = summary_frame(500)
+    T = rng.uniform(20, 100, 500)
+    frame["T"] = T
+    frame["x"] = rng.poisson(T * 0.2)
+    frame["t_x"] = np.where(frame["x"] > 0, T, 0.0)
+    frame["mean_repeat_spend"] = np.where(frame["x"] > 0, rng.gamma(6.0, 8.0, 500), np.nan)
+    table = predictions.parameter_table({"prediction": frame}, settings()).to_pandas()
+    bg = table.query("model == 'bg_nbd'")
+    assert bg["fit_status"].str.startswith("converged; BG/NBD parameter").all()
+    assert "the data do not identify it" in bg["fit_status"].iloc[0]
+    # Usable: the predictions are still made from it.
+    result = predictions.prediction_table(frame, table, settings()).to_pandas()
+    assert result["probability_alive"].notna().all()

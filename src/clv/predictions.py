@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import math
 import sys
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -189,7 +190,9 @@ def parameter_table(
                 "fitted_at": fitted_at,
             }
             try:
-                fit = fit_function()
+                with warnings.catch_warnings(record=True) as caught:
+                    warnings.simplefilter("always", btyd.BoundaryWarning)
+                    fit = fit_function()
             except btyd.FitError as error:
                 message = f"{model} fit on the {fit_role} summary failed: {error}"
                 if settings.on_fit_failure == "error":
@@ -217,11 +220,22 @@ def parameter_table(
                     "value": value,
                     "log_likelihood": fit.log_likelihood,
                     "n_customers": fit.n_customers,
-                    "fit_status": "converged",
+                    "fit_status": _converged_status(caught),
                 }
                 for name, value in fit.as_dict().items()
             ]
     return pa.Table.from_pylist(rows, schema=PARAMETER_SCHEMA)
+
+
+def _converged_status(caught: list[warnings.WarningMessage]) -> str:
+    """``converged``, or ``converged; <why>`` when a parameter ended at a bound.
+
+    A parameter at the optimiser's bound is one the data do not identify (for
+    example nobody seems to drop out): the fit is usable, but the row says so
+    and the dbt test on fit_status warns.
+    """
+    notes = [str(w.message) for w in caught if issubclass(w.category, btyd.BoundaryWarning)]
+    return "; ".join(["converged", *notes])
 
 
 def fits_from_parameters(
@@ -232,7 +246,7 @@ def fits_from_parameters(
 
     def values(model: str) -> tuple[dict[str, float], pd.Series] | None:
         rows = chosen[chosen["model"] == model]
-        if rows.empty or (rows["fit_status"] != "converged").any():
+        if rows.empty or not rows["fit_status"].str.startswith("converged").all():
             return None
         found = dict(zip(rows["parameter"], rows["value"].astype(float), strict=True))
         missing = set(PARAMETERS[model]) - set(found)
