@@ -95,3 +95,32 @@ def test_converted_amounts_agree_on_postgres_and_duckdb(postgres, postgres_build
     assert duck[0] == pg[0]
     assert float(duck[1]) == pytest.approx(float(pg[1]), abs=0.05)
     assert float(duck[2]) == pytest.approx(float(pg[2]), abs=0.05)
+
+
+def test_without_python_models_the_predictions_stay_null(postgres, postgres_build, warehouse):
+    """PostgreSQL runs no dbt Python models: they are disabled, customer_clv builds."""
+    tables = {
+        name
+        for (name,) in pg_rows(
+            postgres,
+            "select table_name from information_schema.tables where table_schema = 'marts'",
+        )
+    }
+    assert "customer_clv" in tables
+    assert not tables & {"clv_model_parameters", "customer_clv_predictions", "clv_backtest"}
+    ((customers, predicted),) = pg_rows(
+        postgres, "select count(*), count(probability_alive) from marts.customer_clv"
+    )
+    assert customers > 0
+    assert predicted == 0
+    # The SQL summary the models would read is portable and equal on both engines.
+    sql = (
+        "select count(*), sum(x), round(cast(sum(t_x) as numeric), 6), "
+        "round(cast(sum(T) as numeric), 6) from intermediate.int_customers_summarised_for_backtest"
+    )
+    with connect_read_only(warehouse.database) as connection:
+        (duck,) = connection.execute(sql).fetchall()
+    (pg,) = pg_rows(postgres, sql)
+    assert duck[:2] == pg[:2]
+    assert float(duck[2]) == pytest.approx(float(pg[2]))
+    assert float(duck[3]) == pytest.approx(float(pg[3]))
