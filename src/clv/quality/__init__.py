@@ -1,0 +1,39 @@
+"""Quality gates on every layer: great-expectations suites as code and ``clv validate``.
+
+- :mod:`clv.quality.raw_files`: pre-flight of the raw Parquet files (exists,
+  non-empty, readable, the contract's columns and types).
+- :mod:`clv.quality.suites`: the expectation suites of the raw, staging and
+  marts layers, built from :data:`clv.simulate.tables.SPECS` and the marts'
+  definitions, and their thresholds (:class:`QualitySettings`).
+- :mod:`clv.quality.history`: raw row counts of earlier runs.
+- :mod:`clv.quality.runner`: the GX context, data sources, validation
+  definitions, checkpoints, Data Docs and the report.
+
+Importing this package imports great-expectations (a few seconds), with its
+usage analytics switched off first; :mod:`clv.commands.validate` imports it
+only when the command runs, so ``clv --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+
+from clv.quality.runner import (  # noqa: E402 - the environment must be set first
+    DEFAULT_DOCS_DIR,
+    LAYERS,
+    SuiteResult,
+    ValidationReport,
+    validate,
+)
+from clv.quality.suites import QualitySettings  # noqa: E402
+
+__all__ = [
+    "DEFAULT_DOCS_DIR",
+    "LAYERS",
+    "QualitySettings",
+    "SuiteResult",
+    "ValidationReport",
+    "validate",
+]
