@@ -42,10 +42,15 @@ calibration_totals as (
         time_unit_days,
         count(*) - 1 as repeat_purchases,
         max(purchase_date) as last_purchase_date,
-        sum(revenue) as calibration_revenue,
-        sum(margin) as calibration_margin,
-        sum(case when purchase_date > first_purchase_date then revenue end) as repeat_revenue,
-        sum(case when purchase_date > first_purchase_date then margin end) as repeat_margin
+        {#- Exact decimal sums, so the fits get the same input on every run. -#}
+        sum(cast(revenue as {{ dbt.type_numeric() }})) as calibration_revenue,
+        sum(cast(margin as {{ dbt.type_numeric() }})) as calibration_margin,
+        sum(
+            case when purchase_date > first_purchase_date then cast(revenue as {{ dbt.type_numeric() }}) end
+        ) as repeat_revenue,
+        sum(
+            case when purchase_date > first_purchase_date then cast(margin as {{ dbt.type_numeric() }}) end
+        ) as repeat_margin
     from calibration_days_numbered
     group by 1, 2, 3, 4
 ),
@@ -63,8 +68,8 @@ calibration_summary as (
         / time_unit_days as T,
         cast(calibration_revenue as {{ type_double() }}) as calibration_revenue,
         cast(calibration_margin as {{ type_double() }}) as calibration_margin,
-        cast(repeat_revenue / nullif(repeat_purchases, 0) as {{ type_double() }}) as mean_repeat_spend,
-        cast(repeat_margin / nullif(repeat_purchases, 0) as {{ type_double() }}) as mean_repeat_margin
+        cast(repeat_revenue as {{ type_double() }}) / nullif(repeat_purchases, 0) as mean_repeat_spend,
+        cast(repeat_margin as {{ type_double() }}) / nullif(repeat_purchases, 0) as mean_repeat_margin
     from calibration_totals
 )
 {% endmacro %}

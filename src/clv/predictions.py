@@ -172,7 +172,10 @@ def parameter_table(
     """
     fitted_at = fitted_at or datetime.now(UTC).replace(tzinfo=None)
     rows: list[dict] = []
-    for fit_role, summary in summaries.items():
+    for fit_role, unordered in summaries.items():
+        # The warehouse returns rows in no fixed order, and floating-point sums
+        # depend on it: sorted, the same data always gives the same fit.
+        summary = unordered.sort_values("customer_id", kind="stable")
         x, t_x, T = _summary_arrays(summary)
         spend = summary["mean_repeat_spend"].to_numpy(dtype=np.float64, na_value=np.nan)
         fits = {

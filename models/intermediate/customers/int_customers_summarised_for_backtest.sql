@@ -22,7 +22,7 @@ holdout_purchases as (
     select
         purchase_days.customer_id,
         count(*) as actual_holdout_purchases,
-        sum(purchase_days.revenue) as actual_holdout_spend
+        sum(cast(purchase_days.revenue as {{ dbt.type_numeric() }})) as actual_holdout_spend
     from purchase_days
     cross join settings
     where

@@ -27,8 +27,11 @@ final as (
         customer_id,
         purchase_date,
         count(*) as orders_count,
-        cast(sum(revenue) as {{ type_double() }}) as revenue,
-        cast(sum(margin) as {{ type_double() }}) as margin
+        {#- Summed as exact decimals: a sum of doubles depends on the order a
+            parallel engine adds them in, and the fits downstream must get the
+            same input on every run (idempotent builds). -#}
+        cast(sum(cast(revenue as {{ dbt.type_numeric() }})) as {{ type_double() }}) as revenue,
+        cast(sum(cast(margin as {{ dbt.type_numeric() }})) as {{ type_double() }}) as margin
     from purchases
     group by 1, 2
 )
