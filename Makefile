@@ -19,7 +19,7 @@ RAW_DIR ?= data/raw
 DBT := $(BIN)/dbt
 DBT_FLAGS := --project-dir . --profiles-dir .
 
-.PHONY: help venv demo generate build test lint format docs freshness cdnow bench-clv clean
+.PHONY: help venv demo generate validate-raw build validate publish test lint format docs freshness cdnow bench-clv clean
 
 help:  ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -37,13 +37,22 @@ generate: $(STAMP)  ## Generate the demo raw data set into data/raw.
 	$(BIN)/clv generate --customers $(DEMO_CUSTOMERS) --seed $(DEMO_SEED) \
 		--bad-rows $(DEMO_BAD_ROWS) --out $(RAW_DIR)
 
+validate-raw: $(STAMP)  ## Gate: great-expectations checks on the raw files, before dbt reads them.
+	$(BIN)/clv validate --layer raw --raw-dir $(RAW_DIR)
+
 build: $(STAMP)  ## Run dbt build on the default (DuckDB) target.
 	CLV_RAW_DIR=$(abspath $(RAW_DIR)) $(DBT) build $(DBT_FLAGS)
+
+validate: $(STAMP)  ## Run every great-expectations suite (raw, staging, marts); writes Data Docs.
+	$(BIN)/clv validate --layer all --raw-dir $(RAW_DIR)
+
+publish: $(STAMP)  ## Gate on the last build and the checks, then publish the marts for BI.
+	$(BIN)/clv publish --raw-dir $(RAW_DIR)
 
 freshness: $(STAMP)  ## Check source freshness of the raw data.
 	CLV_RAW_DIR=$(abspath $(RAW_DIR)) $(DBT) source freshness $(DBT_FLAGS)
 
-demo: generate build  ## Create the env, generate sample data, build the warehouse, show where to look.
+demo: generate validate-raw build publish  ## Generate sample data, check, build, publish, show where to look.
 	CLV_RAW_DIR=$(abspath $(RAW_DIR)) $(BIN)/clv summary
 
 test: $(STAMP)  ## Run every test: pytest (which drives dbt build, dbt tests, unit tests and sqlfluff).

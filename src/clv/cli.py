@@ -13,10 +13,10 @@ import sys
 from collections.abc import Sequence
 
 from clv import __version__
-from clv.commands import calc, cdnow, generate, summary
+from clv.commands import calc, cdnow, generate, publish, summary, validate
 from clv.errors import UserError
 
-COMMANDS = (generate, summary, calc, cdnow)
+COMMANDS = (generate, validate, publish, summary, calc, cdnow)
 
 
 def build_parser() -> argparse.ArgumentParser:

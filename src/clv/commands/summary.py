@@ -7,6 +7,7 @@ from pathlib import Path
 
 from clv import paths
 from clv.errors import UserError
+from clv.publish import published_path, read_publication_log
 from clv.warehouse import connect_read_only, headline_figures
 
 
@@ -32,9 +33,20 @@ def run(args: argparse.Namespace) -> int:
     print(f"Warehouse: {database}")
     for label, value in figures:
         print(f"  {label:<44} {value}")
-    print("Open it read-only with any DuckDB client (not while dbt is building), e.g.:")
+    published = published_path()
+    if published.exists():
+        last = read_publication_log(published)[-1]
+        print(
+            f"Published for BI tools: {published} (publication {last['publication_id']},"
+            f" as of {last['as_of_date']}, {last['checks_passed']})"
+        )
+        print("Connect BI tools to that file, read-only (never to the working file), e.g.:")
+        target, query = published, "select * from main.publication_log"
+    else:
+        print("Not published yet (`make publish`); the working file, read-only, e.g.:")
+        target, query = database, "select * from audit.rejection_summary"
     print(
-        f"  .venv/bin/python -c \"import duckdb; duckdb.connect('{database}', read_only=True)"
-        f".sql('select * from audit.rejection_summary').show()\""
+        f"  .venv/bin/python -c \"import duckdb; duckdb.connect('{target}', read_only=True)"
+        f".sql('{query}').show()\""
     )
     return 0

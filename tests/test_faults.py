@@ -1,0 +1,262 @@
+"""Kill -9 at random points: nothing a reader sees breaks, and a rerun recovers exactly.
+
+``test_killed_builds_never_reach_readers`` (slow) builds a small warehouse
+with ``dbt build`` as a subprocess, publishes it, then SIGKILLs further
+builds of the same working file at seeded random moments. After each kill:
+
+* the published file is byte-identical and readable;
+* ``publish`` refuses the half-written working file (or, when the kill came
+  before dbt wrote anything, publishes content identical to the reference);
+* the working file opens read-write (DuckDB replays or discards its WAL);
+* a rerun of the seeds and models (``dbt build --resource-type seed
+  --resource-type model``; tests do not change the marts) restores marts
+  whose content hash equals the uninterrupted build's.
+
+A last full ``dbt build`` and ``publish`` end the story with a published
+content hash equal to the reference.
+
+``test_killed_publications_never_reach_readers`` SIGKILLs ``publish`` itself
+at random moments: the published file is always one whole publication.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from clv.content_hash import database_schema_hash
+from clv.paths import PROJECT_DIR
+from clv.publish import PublishRefused, publish, read_publication_log
+from clv.simulate import generate
+from tests.test_publish import copy_working, passing_checks, publish_from
+
+DBT = Path(sys.executable).parent / "dbt"
+KILL_POINTS = 3
+KILL_SEED = 20240607
+
+
+def sha256_of(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def start_dbt(args: list[str], raw_dir: Path, workdir: Path) -> subprocess.Popen:
+    """Start ``dbt <args>`` on ``workdir/clv.duckdb`` as its own process group."""
+    target = workdir / "target"
+    env = {
+        **os.environ,
+        "CLV_RAW_DIR": str(raw_dir),
+        "CLV_DUCKDB_PATH": str(workdir / "clv.duckdb"),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        "DO_NOT_TRACK": "1",
+    }
+    command = [
+        str(DBT),
+        *args,
+        "--project-dir",
+        str(PROJECT_DIR),
+        "--profiles-dir",
+        str(PROJECT_DIR),
+        "--target-path",
+        str(target),
+        "--log-path",
+        str(target / "logs"),
+    ]
+    log = open(workdir / "dbt-output.log", "a")  # noqa: SIM115 - closed with the process
+    return subprocess.Popen(
+        command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
+
+
+def run_dbt_subprocess(args: list[str], raw_dir: Path, workdir: Path) -> float:
+    """Run ``dbt <args>`` to completion; return its duration in seconds."""
+    began = time.perf_counter()
+    process = start_dbt(args, raw_dir, workdir)
+    returncode = process.wait(timeout=900)
+    assert returncode == 0, (workdir / "dbt-output.log").read_text()[-3000:]
+    return time.perf_counter() - began
+
+
+def published_is_whole(published: Path) -> int:
+    """Open the published file; its marts match its last log row. Returns that row's id."""
+    with duckdb.connect(str(published), read_only=True) as connection:
+        publication_id, row_counts = connection.execute(
+            "select publication_id, row_counts from main.publication_log "
+            "order by publication_id desc limit 1"
+        ).fetchone()
+        for table, rows in json.loads(row_counts).items():
+            (counted,) = connection.execute(f'select count(*) from marts."{table}"').fetchone()
+            assert counted == rows, f"{table}: {counted} rows, log says {rows}"
+    return publication_id
+
+
+def assert_same_marts(reference_db: Path, reference, database: Path, when: str) -> None:
+    """Every mart has the content hash of the uninterrupted build's."""
+    recovered = database_schema_hash(database)
+    assert sorted(recovered.tables) == sorted(reference.tables)
+    differing = [t for t in reference.tables if recovered.tables[t] != reference.tables[t]]
+    assert not differing, f"{when}: marts differ from the uninterrupted build: {differing}"
+
+
+@pytest.fixture(scope="module")
+def small_raw(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("fault_raw")
+    generate(
+        customers=300,
+        start=date(2023, 1, 1),
+        end=date(2024, 12, 31),
+        seed=7,
+        out=out,
+        bad_rows=0.005,
+    )
+    return out
+
+
+@pytest.mark.slow
+def test_killed_builds_never_reach_readers(small_raw: Path, tmp_path: Path):
+    began = time.perf_counter()
+    workdir = tmp_path / "working"
+    workdir.mkdir()
+    database = workdir / "clv.duckdb"
+    run_results = workdir / "target" / "run_results.json"
+    published = tmp_path / "published" / "clv.duckdb"
+
+    build_seconds = run_dbt_subprocess(["build"], small_raw, workdir)
+    reference = database_schema_hash(database)
+    reference_db = tmp_path / "reference.duckdb"
+    shutil.copy2(database, reference_db)
+    publish(database, published, run_results, small_raw, checks=passing_checks)
+    published_sha = sha256_of(published)
+
+    rng = random.Random(KILL_SEED)
+    # One random moment in each of KILL_POINTS equal slices of the build (parse, models, tests).
+    span = (0.9 * build_seconds - 1.0) / KILL_POINTS
+    delays = [round(1.0 + span * (i + rng.random()), 1) for i in range(KILL_POINTS)]
+    survived, report = 0, []
+    for delay in delays:
+        process = start_dbt(["build"], small_raw, workdir)
+        time.sleep(delay)
+        finished_first = process.poll() is not None
+        if not finished_first:
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=60)
+        wal_left = database.with_name("clv.duckdb.wal").exists()
+
+        # Readers: the published file is untouched and whole.
+        assert sha256_of(published) == published_sha
+        published_is_whole(published)
+
+        # Publish refuses the interrupted build, unless dbt had not written yet.
+        try:
+            publish(database, published, run_results, small_raw, checks=passing_checks)
+            outcome = "published (no write before the kill)"
+            assert_same_marts(reference_db, reference, database, f"kill at {delay} s")
+            published_sha = sha256_of(published)
+        except PublishRefused as refused:
+            outcome = f"refused at gate '{refused.gate}'"
+            assert sha256_of(published) == published_sha
+
+        # The working file recovers: it opens read-write (WAL replayed).
+        with duckdb.connect(str(database)) as connection:
+            connection.execute("select count(*) from information_schema.tables").fetchone()
+        assert not database.with_name("clv.duckdb.wal").exists()
+
+        rerun_seconds = run_dbt_subprocess(
+            ["build", "--resource-type", "seed", "--resource-type", "model"], small_raw, workdir
+        )
+        assert_same_marts(reference_db, reference, database, f"after the kill at {delay} s")
+        survived += 0 if finished_first else 1
+        report.append(
+            f"kill at {delay:5.1f} s: WAL left {wal_left}; {outcome}; "
+            f"rerun {rerun_seconds:.0f} s, marts equal to the reference"
+        )
+
+    final_seconds = run_dbt_subprocess(["build"], small_raw, workdir)
+    final = publish(database, published, run_results, small_raw, checks=passing_checks)
+    assert_same_marts(reference_db, reference, published, "final publication")
+    assert final.publication_id == len(read_publication_log(published)) >= 2
+    print(
+        f"\nfaults: uninterrupted build {build_seconds:.0f} s; {survived} of {len(delays)} "
+        f"kill points survived; final build {final_seconds:.0f} s; "
+        f"total {time.perf_counter() - began:.0f} s\n  " + "\n  ".join(report)
+    )
+    assert survived == len(delays)
+
+
+PUBLISHER = textwrap.dedent(
+    """
+    import sys
+    from pathlib import Path
+    from clv.publish import publish
+    from tests.test_publish import passing_checks
+
+    database, published, run_results, raw_dir = map(Path, sys.argv[1:5])
+    publish(database, published, run_results, raw_dir, checks=passing_checks)
+    """
+)
+
+
+def test_killed_publications_never_reach_readers(warehouse, tmp_path: Path):
+    working = copy_working(warehouse, tmp_path / "working")
+    published = tmp_path / "published" / "clv.duckdb"
+    publish_from(working, published)
+    command = [
+        sys.executable,
+        "-c",
+        PUBLISHER,
+        str(working.database),
+        str(published),
+        str(working.run_results),
+        str(working.raw_dir),
+    ]
+    began = time.perf_counter()
+    subprocess.run(command, check=True, cwd=PROJECT_DIR, timeout=300)
+    uninterrupted = time.perf_counter() - began
+    last_id = published_is_whole(published)
+    assert last_id == 2
+
+    rng = random.Random(KILL_SEED)
+    kills, mid_write = 0, 0
+    for attempt in range(6):
+        before = sha256_of(published)
+        process = subprocess.Popen(command, cwd=PROJECT_DIR, start_new_session=True)
+        # Wait until the copy has begun, then let it run a random part of its course.
+        temporary = published.with_name(f".clv.duckdb.tmp-{process.pid}")
+        deadline = time.monotonic() + 120
+        while not temporary.exists() and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.005)
+        time.sleep(0.0 if attempt == 0 else rng.uniform(0.0, 0.3))  # the first: at once
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            kills += 1
+            mid_write += temporary.exists()
+        process.wait(timeout=60)
+        publication_id = published_is_whole(published)
+        if publication_id == last_id:
+            assert sha256_of(published) == before  # killed before the rename
+        else:
+            assert publication_id == last_id + 1  # the rename happened: a whole new file
+        last_id = publication_id
+    # The next publication removes what the killed ones left behind.
+    publish_from(working, published)
+    assert not list(published.parent.glob(".clv.duckdb.tmp-*"))
+    assert [r["publication_id"] for r in read_publication_log(published)] == list(
+        range(1, last_id + 2)
+    )
+    print(
+        f"\npublish kills: {kills} of 6 publications killed, {mid_write} of them while the "
+        f"temporary copy was being written (uninterrupted publish {uninterrupted:.1f} s)"
+    )
+    assert mid_write >= 1
