@@ -434,3 +434,21 @@ def test_a_reader_holding_the_old_file_keeps_it_and_does_not_block(warehouse, tm
     }
     assert mart_row_counts(published)["customer_clv"] == second.row_counts["customer_clv"]
     assert second.row_counts["customer_clv"] < first.row_counts["customer_clv"]
+
+
+@pytest.mark.parametrize("case_name", ["order_total_1e300", "ordered_at_2200", "truncated_file"])
+def test_a_hostile_raw_file_never_changes_the_published_marts(warehouse, tmp_path, case_name):
+    """The default checks (every great-expectations layer) refuse a hostile raw file."""
+    from tests.fixtures.hostile import GATE_CASES, write_gate_case
+
+    working = copy_working(warehouse, tmp_path / "working")
+    published = tmp_path / "published" / "clv.duckdb"
+    publish_from(working, published)
+    before = sha256_of(published)
+    case = next(case for case in GATE_CASES if case.name == case_name)
+    hostile_raw = write_gate_case(warehouse.raw_dir, tmp_path / "hostile_raw", case)
+    hostile = Working(working.database, working.run_results, hostile_raw)
+    with pytest.raises(PublishRefused) as refused:
+        publish(hostile.database, published, hostile.run_results, hostile.raw_dir)
+    assert case.path in str(refused.value)
+    assert sha256_of(published) == before

@@ -26,7 +26,7 @@ Guarantees
      later build that was killed after it had started writing (it leaves the
      old ``run_results.json`` behind), are refused.
   4. ``mart checks`` - the ``checks`` callable (default
-     :func:`default_checks`: ``clv.quality.validate(layers=("staging", "marts"))``)
+     :func:`default_checks`: ``clv.quality.validate(layers=("raw", "staging", "marts"))``)
      reports success. When ``clv.quality`` cannot be imported the gate fails;
      it is never skipped silently.
 
@@ -167,7 +167,11 @@ def published_path() -> Path:
 
 
 def default_checks(database: Path, raw_dir: Path) -> CheckReport:
-    """The checks of ``clv.quality`` (great-expectations suites), layers ``staging`` and ``marts``.
+    """The great-expectations suites of ``clv.quality`` on every layer: raw, staging, marts.
+
+    The raw files are checked again, not only before the build: a file with
+    absurd values (an amount of 1e300, a date in 2200) can build cleanly, and
+    must still never reach a reader.
 
     Fails the gate, rather than skipping it, when ``clv.quality`` cannot be
     imported or raises.
@@ -179,7 +183,7 @@ def default_checks(database: Path, raw_dir: Path) -> CheckReport:
             "mart checks", f"clv.quality cannot be imported ({error}), so the marts are unchecked"
         ) from error
     try:
-        return validate(layers=("staging", "marts"), raw_dir=raw_dir, database=database)
+        return validate(layers=("raw", "staging", "marts"), raw_dir=raw_dir, database=database)
     except Exception as error:  # any crash of the checks is a failed gate
         raise PublishRefused("mart checks", f"clv.quality.validate raised {error!r}") from error
 
@@ -506,7 +510,7 @@ def publish(
     raw_dir: Path | None = None,
     *,
     checks: Checks | None = None,
-    checks_label: str = "validate staging,marts",
+    checks_label: str = "validate raw,staging,marts",
 ) -> Publication:
     """Publish the marts of ``working`` into ``published`` if every gate passes.
 
