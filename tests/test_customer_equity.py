@@ -7,8 +7,11 @@ the same data and vars:
 
 * the reporting period moves forward (``as_of_date`` from 2024-09-30 to
   2024-12-31): the new months are added, the lookback months restated;
-* orders of the last built month arrive late (half of October 2024's orders
-  are missing from the first build): the incremental run restates October.
+* orders arrive late (half of one month's orders are missing from the first
+  build): for the last built month (October 2024) and for the oldest month
+  the lookback restates (August) the incremental run equals a full refresh;
+  late orders older than the lookback (July) reach the mart only with
+  ``--full-refresh`` (a documented limit, also tested).
 
 Also checks the identities on the built rows and the Gupta & Lehmann formula
 against :func:`clv.formulas.gupta_lehmann_clv`.
@@ -94,31 +97,59 @@ def test_incremental_matches_full_refresh_when_as_of_date_moves(simulated_raw, t
     _assert_same_rows(incremental, full_refresh)
 
 
-def test_incremental_matches_full_refresh_after_late_orders(simulated_raw, tmp_path):
-    raw_dir, _ = simulated_raw
-    early_raw = tmp_path / "early_raw"
+def _hold_back_orders(raw_dir: Path, early_raw: Path, month_start: str) -> int:
+    """Copy ``raw_dir`` to ``early_raw`` without half the orders of one month."""
     shutil.copytree(raw_dir, early_raw)
     orders = raw_dir / "shop" / "orders.parquet"
     held_back = (
-        "ordered_at >= timestamp '2024-10-01' and ordered_at < timestamp '2024-11-01' "
+        f"ordered_at >= timestamp '{month_start}' "
+        f"and ordered_at < timestamp '{month_start}' + interval 1 month "
         "and order_id % 2 = 0"
     )
     duckdb.sql(
         f"copy (select * from read_parquet('{orders}') where not ({held_back})) "
         f"to '{early_raw / 'shop' / 'orders.parquet'}' (format parquet)"
     )
-    held_back_count = duckdb.sql(
+    return duckdb.sql(
         f"select count(*) from read_parquet('{orders}') where {held_back}"
     ).fetchone()[0]
-    assert held_back_count > 0
 
+
+@pytest.mark.parametrize(
+    "late_month",
+    [
+        "2024-10-01",  # the last built month
+        "2024-08-01",  # the oldest month the 2-month lookback restates
+    ],
+)
+def test_incremental_matches_full_refresh_after_late_orders(simulated_raw, tmp_path, late_month):
+    raw_dir, _ = simulated_raw
+    assert _hold_back_orders(raw_dir, tmp_path / "early_raw", late_month) > 0
     workdir = tmp_path / "warehouse"
     incremental, full_refresh, first_rows = _incremental_then_full_refresh(
-        early_raw, raw_dir, "2024-10-31", "2024-10-31", workdir
+        tmp_path / "early_raw", raw_dir, "2024-10-31", "2024-10-31", workdir
     )
     _assert_same_rows(incremental, full_refresh)
-    # The late orders changed October (so the test exercises a restatement).
-    assert first_rows[-1] != incremental[1][-1]
+    # The late orders changed their month (so the test exercises a restatement).
+    first = {str(row[0]): row for row in first_rows}
+    late = {str(row[0]): row for row in incremental[1]}
+    assert first[late_month] != late[late_month]
+
+
+def test_late_orders_older_than_the_lookback_need_a_full_refresh(simulated_raw, tmp_path):
+    """Documented limit: July is outside the 2-month lookback of an October run,
+    so its late orders reach the mart only with ``--full-refresh``."""
+    raw_dir, _ = simulated_raw
+    _hold_back_orders(raw_dir, tmp_path / "early_raw", "2024-07-01")
+    workdir = tmp_path / "warehouse"
+    incremental, full_refresh, first_rows = _incremental_then_full_refresh(
+        tmp_path / "early_raw", raw_dir, "2024-10-31", "2024-10-31", workdir
+    )
+    first = {str(row[0]): row for row in first_rows}
+    kept = {str(row[0]): row for row in incremental[1]}
+    restated = {str(row[0]): row for row in full_refresh[1]}
+    assert kept["2024-07-01"] == first["2024-07-01"]
+    assert restated["2024-07-01"] != first["2024-07-01"]
 
 
 def test_identities_and_formula_hold(warehouse):
