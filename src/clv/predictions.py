@@ -155,6 +155,12 @@ def _summary_arrays(summary: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.n
     )
 
 
+def _repeat_spend(summary: pd.DataFrame, x: np.ndarray) -> np.ndarray:
+    """The Gamma-Gamma input: mean spend of the repeat purchases, 0 where x = 0."""
+    spend = summary["mean_repeat_spend"].to_numpy(dtype=np.float64, na_value=np.nan)
+    return np.where(x > 0, spend, 0.0)
+
+
 # ------------------------------------------------------------------ fitting
 
 
@@ -177,12 +183,10 @@ def parameter_table(
         # depend on it: sorted, the same data always gives the same fit.
         summary = unordered.sort_values("customer_id", kind="stable")
         x, t_x, T = _summary_arrays(summary)
-        spend = summary["mean_repeat_spend"].to_numpy(dtype=np.float64, na_value=np.nan)
+        spend = _repeat_spend(summary, x)
         fits = {
             "bg_nbd": lambda x=x, t_x=t_x, T=T: btyd.fit_bg_nbd(x, t_x, T),
-            "gamma_gamma": lambda x=x, spend=spend: btyd.fit_gamma_gamma(
-                x, np.where(x > 0, spend, 0.0)
-            ),
+            "gamma_gamma": lambda x=x, spend=spend: btyd.fit_gamma_gamma(x, spend),
         }
         for model, fit_function in fits.items():
             base = {
@@ -247,7 +251,7 @@ def fits_from_parameters(
     """The two fits of ``fit_role`` read back from ``clv_model_parameters`` (None if failed)."""
     chosen = parameters[parameters["fit_role"] == fit_role]
 
-    def values(model: str) -> tuple[dict[str, float], pd.Series] | None:
+    def fit(model: str, kind: type) -> btyd.BgNbdFit | btyd.GammaGammaFit | None:
         rows = chosen[chosen["model"] == model]
         if rows.empty or not rows["fit_status"].str.startswith("converged").all():
             return None
@@ -255,31 +259,15 @@ def fits_from_parameters(
         missing = set(PARAMETERS[model]) - set(found)
         if missing:
             raise UserError(f"clv_model_parameters lacks {model} {sorted(missing)} for {fit_role}")
-        return found, rows.iloc[0]
+        first = rows.iloc[0]
+        return kind(
+            **found,
+            log_likelihood=float(first["log_likelihood"]),
+            n_customers=int(first["n_customers"]),
+            iterations=0,
+        )
 
-    bg = values("bg_nbd")
-    gg = values("gamma_gamma")
-    bg_fit = (
-        btyd.BgNbdFit(
-            **bg[0],
-            log_likelihood=float(bg[1]["log_likelihood"]),
-            n_customers=int(bg[1]["n_customers"]),
-            iterations=0,
-        )
-        if bg
-        else None
-    )
-    gg_fit = (
-        btyd.GammaGammaFit(
-            **gg[0],
-            log_likelihood=float(gg[1]["log_likelihood"]),
-            n_customers=int(gg[1]["n_customers"]),
-            iterations=0,
-        )
-        if gg
-        else None
-    )
-    return bg_fit, gg_fit
+    return fit("bg_nbd", btyd.BgNbdFit), fit("gamma_gamma", btyd.GammaGammaFit)
 
 
 # --------------------------------------------------------------- predicting
@@ -321,8 +309,7 @@ def prediction_table(
             bg, settings.prediction_months * DAYS_PER_MONTH / settings.time_unit_days, x, t_x, T
         )
     if gg is not None:
-        mean_spend = summary["mean_repeat_spend"].to_numpy(dtype=np.float64, na_value=np.nan)
-        spend = btyd.expected_average_value(gg, x, np.where(x > 0, mean_spend, 0.0))
+        spend = btyd.expected_average_value(gg, x, _repeat_spend(summary, x))
         margin = spend * margin_share(summary)
     if bg is not None and gg is not None:
 
@@ -382,8 +369,7 @@ def backtest_table(summary: pd.DataFrame, parameters: pd.DataFrame, settings: Se
     if bg is not None:
         purchases = btyd.expected_purchases(bg, settings.backtest_holdout_length, x, t_x, T)
     if bg is not None and gg is not None:
-        mean_spend = summary["mean_repeat_spend"].to_numpy(dtype=np.float64, na_value=np.nan)
-        spend = purchases * btyd.expected_average_value(gg, x, np.where(x > 0, mean_spend, 0.0))
+        spend = purchases * btyd.expected_average_value(gg, x, _repeat_spend(summary, x))
     columns = {
         "customer_id": summary["customer_id"].to_numpy(dtype=np.int64),
         "x": x,
