@@ -124,3 +124,118 @@ def test_without_python_models_the_predictions_stay_null(postgres, postgres_buil
     assert duck[:2] == pg[:2]
     assert float(duck[2]) == pytest.approx(float(pg[2]))
     assert float(duck[3]) == pytest.approx(float(pg[3]))
+
+
+# ---------------------------------------------------------------- great-expectations in PostgreSQL
+
+
+def _validate_in_postgres(warehouse, settings, docs_dir=None):
+    from clv.quality import validate
+
+    return validate(
+        ("staging", "marts"),
+        raw_dir=warehouse.raw_dir,
+        database=None,
+        docs_dir=docs_dir,
+        target="postgres",
+        postgres=settings,
+    )
+
+
+@pytest.fixture(scope="module")
+def pg_settings(postgres):
+    from clv.quality.warehouses import PostgresSettings
+
+    return PostgresSettings(port=postgres.port, user=postgres.user, database=postgres.database)
+
+
+@pytest.fixture(scope="module")
+def broken_pg_settings(postgres, postgres_build, pg_settings):
+    """A copy of the built database (``create database ... template``) with the breakages."""
+    import dataclasses
+
+    import psycopg2
+
+    from tests.test_validate import BREAKAGES
+
+    admin = psycopg2.connect(**{**postgres.connection_kwargs, "dbname": "postgres"})
+    admin.autocommit = True
+    with admin.cursor() as cursor:
+        # A template must have no other sessions: close what earlier tests left open.
+        cursor.execute(
+            "select pg_terminate_backend(pid) from pg_stat_activity "
+            "where datname = %s and pid <> pg_backend_pid()",
+            [postgres.database],
+        )
+        cursor.execute(f'create database broken template "{postgres.database}"')
+    admin.close()
+    broken = dataclasses.replace(pg_settings, database="broken")
+    connection = psycopg2.connect(**broken.connection_kwargs())
+    with connection, connection.cursor() as cursor:
+        for statement in BREAKAGES:
+            cursor.execute(statement)
+    connection.close()
+    return broken
+
+
+def test_great_expectations_suites_run_in_postgres_and_pass(
+    postgres_build, pg_settings, warehouse, tmp_path
+):
+    """The same staging and marts suites as on DuckDB, as query assets of GX's SQL source."""
+    from clv.quality import validate
+
+    report = _validate_in_postgres(warehouse, pg_settings, tmp_path / "docs")
+    assert report.success, "\n".join(report.summary_lines())
+    assert report.docs_path is not None and report.docs_path.is_file()
+    on_duckdb = validate(
+        ("staging", "marts"), raw_dir=warehouse.raw_dir, database=warehouse.database
+    )
+    # Every suite and expectation of the DuckDB run, except the Python-model mart
+    # PostgreSQL does not build.
+    expected = {
+        (suite.name, suite.evaluated)
+        for suite in on_duckdb.suites
+        if suite.name != "marts.customer_clv_predictions"
+    }
+    assert {(suite.name, suite.evaluated) for suite in report.suites} == expected
+    assert sum(evaluated for _, evaluated in expected) > 200
+
+
+def test_great_expectations_in_postgres_catches_the_same_breakages(broken_pg_settings, warehouse):
+    """test_validate.BREAKAGES applied in PostgreSQL: the same suites fail for the same reasons."""
+    report = _validate_in_postgres(warehouse, broken_pg_settings)
+    failed = {suite.name: "\n".join(suite.failures) for suite in report.suites if not suite.success}
+    assert set(failed) == {
+        "staging.stg_shop__orders",
+        "audit.rejection_summary",
+        "marts.cohort_clv",
+        "marts.loyalty_monthly",
+        "marts.customer_equity_monthly",
+        "marts.repeat_customer_rate_monthly",
+        "marts.kpi_trends",
+    }
+    assert "expect_column_values_to_be_unique on order_id" in failed["staging.stg_shop__orders"]
+    assert "unaccounted_rows" in failed["audit.rejection_summary"]
+    assert "retention_rate" in failed["marts.cohort_clv"]
+    assert "cumulative_margin_per_customer_change" in failed["marts.cohort_clv"]
+    assert "on nps " in failed["marts.loyalty_monthly"]
+    assert "end_identity_gap" in failed["marts.customer_equity_monthly"]
+    assert "start_continuity_gap" in failed["marts.customer_equity_monthly"]
+    assert "months_since_previous_row" in failed["marts.repeat_customer_rate_monthly"]
+    assert "average_order_value_ratio_to_trailing_median" in failed["marts.kpi_trends"]
+
+
+def test_clv_validate_target_postgres_from_the_profile_variables(
+    postgres, postgres_build, monkeypatch, tmp_path, capsys
+):
+    from clv import cli
+
+    for name, value in postgres.env.items():
+        monkeypatch.setenv(name, value)
+    code = cli.main(
+        ["validate", "--layer", "marts", "--target", "postgres", "--docs-dir", str(tmp_path)]
+    )
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "passed  marts.customer_equity_monthly" in out
+    assert "suites passed" in out

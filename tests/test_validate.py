@@ -78,6 +78,29 @@ def test_data_docs_and_row_count_history_are_written(full_report):
     assert f"{len(report.suites)} of {len(report.suites)} suites passed" in lines[-2]
 
 
+def test_data_docs_show_the_last_run_only_and_keep_other_files(warehouse, tmp_path):
+    docs_dir = tmp_path / "docs"
+    stale = docs_dir / "validations" / "raw.old" / "__none__" / "stale.html"
+    stale.parent.mkdir(parents=True)
+    stale.write_text("<html>an earlier run</html>")
+    (docs_dir / "index.html").write_text("<html>old index</html>")
+    keep = docs_dir / "README.txt"
+    keep.write_text("not written by great-expectations")
+
+    report = validate(
+        ("marts",), raw_dir=warehouse.raw_dir, database=warehouse.database, docs_dir=docs_dir
+    )
+
+    assert report.docs_path == docs_dir / "index.html"
+    assert "old index" not in report.docs_path.read_text()
+    assert not stale.exists()
+    pages = list((docs_dir / "validations").rglob("*.html"))
+    # validations/<layer>/<suite>/...: this run's marts suites and nothing else.
+    layers = {path.relative_to(docs_dir / "validations").parts[0] for path in pages}
+    assert pages and layers == {"marts"}, pages
+    assert keep.read_text() == "not written by great-expectations"
+
+
 # ---------------------------------------------------------------- must-fail: warehouse
 
 
@@ -303,8 +326,17 @@ def test_cli_main_maps_a_user_error_to_exit_2(tmp_path, capsys):
     assert "no warehouse at" in capsys.readouterr().err
 
 
-def test_unknown_layer_and_postgres_are_user_errors(tmp_path):
+def test_unknown_layer_and_target_are_user_errors(tmp_path):
     with pytest.raises(UserError, match="unknown layer"):
         validate(("gold",), raw_dir=tmp_path, database=None)
-    with pytest.raises(UserError, match="postgres validation not implemented yet"):
-        validate(("raw",), raw_dir=tmp_path, database=None, target="postgres")
+    with pytest.raises(UserError, match="unknown target 'spark'"):
+        validate(("marts",), raw_dir=tmp_path, database=None, target="spark")
+
+
+def test_unreachable_postgres_is_a_user_error(tmp_path):
+    from clv.quality.warehouses import PostgresSettings
+    from tests.pg_server import free_port
+
+    nobody = PostgresSettings(port=free_port())
+    with pytest.raises(UserError, match=r"cannot connect to PostgreSQL clv@127\.0\.0\.1:"):
+        validate(("marts",), raw_dir=tmp_path, database=None, target="postgres", postgres=nobody)

@@ -1,5 +1,10 @@
 """``clv validate``: the great-expectations quality gates of one or every layer.
 
+The raw files are checked as files whatever the target; staging and marts
+are read from the DuckDB file (``--target duckdb``, the default) or checked
+inside PostgreSQL (``--target postgres``, connection from the ``CLV_PG_*``
+variables of the dbt profile).
+
 Prints one line per suite (expectations met, the worst failures with their
 observed values) and where the Data Docs are. Exit codes: 0 when every suite
 passes, 1 when a gate fails, 2 (through :class:`clv.errors.UserError`) for a
@@ -48,6 +53,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="DuckDB warehouse (default: $CLV_DUCKDB_PATH or data/clv.duckdb)",
     )
     parser.add_argument(
+        "--target",
+        choices=("duckdb", "postgres"),
+        default=None,
+        help=(
+            "where staging and marts live (default: $CLV_TARGET or duckdb); postgres "
+            "reads CLV_PG_HOST, CLV_PG_PORT, CLV_PG_USER, CLV_PG_PASSWORD, CLV_PG_DATABASE"
+        ),
+    )
+    parser.add_argument(
         "--docs-dir",
         type=Path,
         default=None,
@@ -67,7 +81,7 @@ def run(args: argparse.Namespace) -> int:
         raw_dir=args.raw_dir or paths.raw_dir(),
         database=args.database or paths.duckdb_path(),
         docs_dir=args.docs_dir or DEFAULT_DOCS_DIR,
-        target=os.environ.get("CLV_TARGET", "duckdb"),
+        target=args.target or os.environ.get("CLV_TARGET", "duckdb"),
     )
     for line in report.summary_lines():
         print(line)

@@ -2,9 +2,13 @@
 
 - :mod:`clv.quality.raw_files`: pre-flight of the raw Parquet files (exists,
   non-empty, readable, the contract's columns and types).
-- :mod:`clv.quality.suites`: the expectation suites of the raw, staging and
-  marts layers, built from :data:`clv.simulate.tables.SPECS` and the marts'
-  definitions, and their thresholds (:class:`QualitySettings`).
+- :mod:`clv.quality.suites`: the thresholds (:class:`QualitySettings`), the
+  expectation helpers and the raw suites, built from
+  :data:`clv.simulate.tables.SPECS`.
+- :mod:`clv.quality.warehouse_suites`: the staging, audit and marts suites,
+  one portable SQL query and its expectations each.
+- :mod:`clv.quality.warehouses`: where those run: the DuckDB file (read into
+  DataFrames) or PostgreSQL (GX's SQL data source, checks in the database).
 - :mod:`clv.quality.history`: raw row counts of earlier runs.
 - :mod:`clv.quality.runner`: the GX context, data sources, validation
   definitions, checkpoints, Data Docs and the report.

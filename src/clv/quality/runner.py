@@ -1,13 +1,19 @@
 """Run the suites with great-expectations and turn the results into a short report.
 
 One ephemeral GX context per run (GX's start-up is the slow part, so it is
-paid once), a pandas data source per layer, and for each suite a dataframe
-asset with a whole-dataframe batch definition, an expectation suite, a
-validation definition and a checkpoint run with the suite's DataFrame as batch
-parameter. DuckDB has no SQL dialect GX can use, so tables are read into
-pandas through a read-only connection (:func:`clv.warehouse.connect_read_only`)
-after dbt has closed the file. The Data Docs site is written to ``docs_dir``
-(``docs_dir/index.html``).
+paid once). For each suite: an asset with a whole-table batch definition, an
+expectation suite, a validation definition and a checkpoint.
+
+- The raw files, and on DuckDB the staging and marts queries, are validated
+  as DataFrames (a pandas data source per layer, the DataFrame passed as batch
+  parameter): DuckDB has no SQL dialect GX can use, so each suite's query is
+  read through a read-only connection after dbt has closed the file.
+- On PostgreSQL, each staging and marts suite is a query asset of GX's
+  PostgreSQL data source: the checks run in the database
+  (:mod:`clv.quality.warehouses`).
+
+The Data Docs site is written to ``docs_dir`` (``docs_dir/index.html``) and
+shows the last run only: the pages of earlier runs are removed first.
 
 Nothing raised inside GX reaches the user: a suite that cannot run is
 reported as failed with a one-line reason, and problems the user can fix
@@ -17,9 +23,11 @@ reported as failed with a one-line reason, and problems the user can fix
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import os
+import shutil
 import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -33,16 +41,9 @@ from clv.errors import UserError
 from clv.paths import PROJECT_DIR
 from clv.quality.history import RowCountHistory
 from clv.quality.raw_files import RawFile, preflight, to_frame
-from clv.quality.suites import (
-    STAGING,
-    QualitySettings,
-    SuitePlan,
-    audit_expectations,
-    mart_plans,
-    raw_expectations,
-    raw_frame,
-    staging_expectations,
-)
+from clv.quality.suites import QualitySettings, SuitePlan, raw_expectations, raw_frame
+from clv.quality.warehouse_suites import mart_plans, staging_plans
+from clv.quality.warehouses import DuckDBWarehouse, PostgresSettings, PostgresWarehouse
 from clv.simulate.tables import SPECS
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
@@ -52,20 +53,8 @@ LAYERS = ("raw", "staging", "marts")
 #: Default Data Docs folder (data/ is git-ignored).
 DEFAULT_DOCS_DIR = PROJECT_DIR / "data" / "quality" / "docs"
 
-#: The marts the marts suite reads (those absent from the warehouse are skipped,
-#: e.g. the predictions on a target without dbt Python models).
-MARTS = (
-    "cohort_clv",
-    "cohort_clv_by_channel",
-    "customer_clv",
-    "customer_clv_predictions",
-    "repeat_customer_rate_monthly",
-    "loyalty_monthly",
-    "churn_by_category_breadth",
-    "email_subscriber_ltv",
-    "email_subscribers",
-    "customer_equity_monthly",
-)
+#: What ``target`` may be: where the staging and marts suites run.
+TARGETS = ("duckdb", "postgres")
 
 #: Failures listed per suite in :meth:`ValidationReport.summary_lines`.
 WORST_FAILURES_SHOWN = 3
@@ -143,11 +132,15 @@ def validate(
     settings: QualitySettings | None = None,
     history_path: Path | None = None,
     now: datetime | None = None,
+    postgres: PostgresSettings | None = None,
 ) -> ValidationReport:
     """Validate ``layers`` and return the report; never raises for bad data.
 
-    ``raw_dir`` holds the raw Parquet files, ``database`` the DuckDB warehouse
-    (needed for staging and marts). ``docs_dir`` receives the Data Docs site;
+    ``raw_dir`` holds the raw Parquet files, checked as files whatever the
+    target. Staging and marts are read from ``database`` (the DuckDB file)
+    when ``target`` is ``"duckdb"``, and validated in the database when it
+    is ``"postgres"`` (connection from the ``CLV_PG_*`` variables, or
+    ``postgres`` settings). ``docs_dir`` receives the Data Docs site;
     the raw row-count history lives beside it (``docs_dir.parent /
     raw_row_counts.json``) unless ``history_path`` says otherwise; with
     neither, no history is kept and the row-count check only asks for rows.
@@ -155,12 +148,7 @@ def validate(
     """
     settings = settings or QualitySettings()
     chosen = _layers(layers)
-    if target == "postgres":
-        raise UserError(
-            "postgres validation not implemented yet: validate the DuckDB build "
-            "(--target duckdb) or run dbt's data tests on PostgreSQL"
-        )
-    if target != "duckdb":
+    if target not in TARGETS:
         raise UserError(f"unknown target {target!r}: expected duckdb or postgres")
     now = now or datetime.now(UTC).replace(tzinfo=None, microsecond=0)
     if history_path is None and docs_dir is not None:
@@ -173,10 +161,24 @@ def validate(
         history = RowCountHistory(history_path, Path(raw_dir))
         raw_plans, raw_counts = _raw_plans(Path(raw_dir), settings, now, history)
         plans += raw_plans
+    warehouse: DuckDBWarehouse | PostgresWarehouse | None = None
     if "staging" in chosen or "marts" in chosen:
-        plans += _warehouse_plans(database, chosen, settings)
+        warehouse = (
+            PostgresWarehouse(postgres) if target == "postgres" else DuckDBWarehouse(database)
+        )
+        with warehouse:
+            present = warehouse.relations()
+            where = str(warehouse)
+            warehouse_plans: list[SuitePlan] = []
+            if "staging" in chosen:
+                warehouse_plans += staging_plans(present, settings, where)
+            if "marts" in chosen:
+                warehouse_plans += mart_plans(present, settings, where)
+            warehouse.prepare(warehouse_plans)
+        plans += warehouse_plans
 
-    results, docs_path = _run(plans, docs_dir)
+    sql = warehouse if isinstance(warehouse, PostgresWarehouse) else None
+    results, docs_path = _run(plans, docs_dir, sql)
     if history is not None and raw_counts:
         raw_results = [result for result in results if result.layer == "raw"]
         if all(result.success for result in raw_results):
@@ -231,95 +233,6 @@ def _raw_plans(
     return plans, counts
 
 
-def _warehouse_plans(
-    database: Path | None, layers: tuple[str, ...], settings: QualitySettings
-) -> list[SuitePlan]:
-    if database is None:
-        raise UserError("staging and marts validation need --database (the DuckDB warehouse)")
-    database = Path(database)
-    if not database.is_file():
-        raise UserError(f"no warehouse at {database}: run `make demo` (or `dbt build`) first")
-    staging: dict[str, pd.DataFrame] = {}
-    marts: dict[str, pd.DataFrame] = {}
-    summary: pd.DataFrame | None = None
-    try:
-        import duckdb
-
-        from clv.warehouse import connect_read_only, relation_exists
-
-        with connect_read_only(database) as connection:
-
-            def read(schema: str, name: str) -> pd.DataFrame | None:
-                if not relation_exists(connection, schema, name):
-                    return None
-                return connection.execute(f'select * from "{schema}"."{name}"').df()
-
-            if "staging" in layers:
-                for spec in STAGING:
-                    frame = read("staging", spec.model)
-                    if frame is not None:
-                        staging[spec.model] = frame
-                summary = read("audit", "rejection_summary")
-            if "marts" in layers:
-                for name in MARTS:
-                    frame = read("marts", name)
-                    if frame is not None:
-                        marts[name] = frame
-    except duckdb.Error as error:
-        message = str(error).splitlines()[0]
-        raise UserError(
-            f"cannot read the warehouse {database} (is dbt still building it?): {message}"
-        ) from error
-
-    plans: list[SuitePlan] = []
-    if "staging" in layers:
-        for spec in STAGING:
-            name = f"staging.{spec.model}"
-            if spec.model not in staging:
-                plans.append(
-                    SuitePlan(
-                        name,
-                        "staging",
-                        None,
-                        problems=[f"{name}: missing from {database} (run dbt build)"],
-                        checks=1,
-                    )
-                )
-                continue
-            frame = staging[spec.model]
-            expectations = staging_expectations(spec, frame, staging)
-            plans.append(SuitePlan(name, "staging", frame, expectations))
-        if summary is None:
-            plans.append(
-                SuitePlan(
-                    "audit.rejection_summary",
-                    "staging",
-                    None,
-                    problems=[f"audit.rejection_summary: missing from {database}"],
-                    checks=1,
-                )
-            )
-        else:
-            counts = {
-                spec.raw: len(staging[spec.model]) for spec in STAGING if spec.model in staging
-            }
-            expectations = audit_expectations(summary, counts, settings)
-            plans.append(SuitePlan("audit.rejection_summary", "staging", summary, expectations))
-    if "marts" in layers:
-        if not marts:
-            plans.append(
-                SuitePlan(
-                    "marts",
-                    "marts",
-                    None,
-                    problems=[f"no marts in {database} (run dbt build)"],
-                    checks=1,
-                )
-            )
-        plans += mart_plans(marts, settings)
-    return plans
-
-
 # ---------------------------------------------------------------- running GX
 
 
@@ -351,8 +264,16 @@ def _context(docs_dir: Path | None) -> Any:
     return gx.get_context(mode="ephemeral", project_config=config)
 
 
-def _run(plans: list[SuitePlan], docs_dir: Path | None) -> tuple[list[SuiteResult], Path | None]:
-    runnable = [plan for plan in plans if not plan.problems and plan.frame is not None]
+def _run(
+    plans: list[SuitePlan], docs_dir: Path | None, sql: PostgresWarehouse | None = None
+) -> tuple[list[SuiteResult], Path | None]:
+    """Run every plan; ``sql`` is the database that runs the plans' queries (else DataFrames)."""
+    runnable = [
+        plan
+        for plan in plans
+        if not plan.problems
+        and (plan.frame is not None or (sql is not None and plan.query is not None))
+    ]
     results: dict[str, SuiteResult] = {}
     for plan in plans:
         if plan.problems:
@@ -366,24 +287,36 @@ def _run(plans: list[SuitePlan], docs_dir: Path | None) -> tuple[list[SuiteResul
             )
     docs_path: Path | None = None
     if runnable or docs_dir is not None:
-        with _quiet():
+        credentials = sql.credentials() if sql is not None else contextlib.nullcontext()
+        with _quiet(), credentials:
             context = _context(Path(docs_dir) if docs_dir is not None else None)
             sources: dict[str, Any] = {}
             for plan in runnable:
-                results[plan.name] = _run_plan(context, sources, plan)
+                results[plan.name] = _run_plan(context, sources, plan, sql)
             if docs_dir is not None:
                 docs_path = _build_docs(context, Path(docs_dir))
     return [results[plan.name] for plan in plans], docs_path
 
 
-def _run_plan(context: Any, sources: dict[str, Any], plan: SuitePlan) -> SuiteResult:
+def _run_plan(
+    context: Any, sources: dict[str, Any], plan: SuitePlan, sql: PostgresWarehouse | None
+) -> SuiteResult:
     import great_expectations as gx
 
     try:
-        if plan.layer not in sources:
-            sources[plan.layer] = context.data_sources.add_pandas(plan.layer)
-        asset = sources[plan.layer].add_dataframe_asset(name=plan.name)
-        batch = asset.add_batch_definition_whole_dataframe("whole table")
+        if plan.frame is not None:
+            if plan.layer not in sources:
+                sources[plan.layer] = context.data_sources.add_pandas(plan.layer)
+            asset = sources[plan.layer].add_dataframe_asset(name=plan.name)
+            batch = asset.add_batch_definition_whole_dataframe("whole table")
+            batch_parameters: dict[str, Any] | None = {"dataframe": plan.frame}
+        else:
+            assert sql is not None and plan.query is not None
+            if "warehouse" not in sources:
+                sources["warehouse"] = sql.add_source(context)
+            asset = sources["warehouse"].add_query_asset(name=plan.name, query=plan.query)
+            batch = asset.add_batch_definition_whole_table("whole table")
+            batch_parameters = None
         # Built whole, then stored once: add_expectation on a stored suite re-saves it each time.
         suite = context.suites.add(
             gx.ExpectationSuite(name=plan.name, expectations=list(plan.expectations))
@@ -398,7 +331,7 @@ def _run_plan(context: Any, sources: dict[str, Any], plan: SuitePlan) -> SuiteRe
                 result_format={"result_format": "SUMMARY", "partial_unexpected_count": 5},
             )
         )
-        outcome = checkpoint.run(batch_parameters={"dataframe": plan.frame})
+        outcome = checkpoint.run(batch_parameters=batch_parameters)
     except Exception as error:  # noqa: BLE001 - any GX failure becomes a failed suite
         message = str(error).splitlines()[0] if str(error) else ""
         return SuiteResult(
@@ -430,8 +363,25 @@ def _run_plan(context: Any, sources: dict[str, Any], plan: SuitePlan) -> SuiteRe
     )
 
 
+#: What GX's site builder writes into the Data Docs folder; removed before each build.
+DOCS_SITE_PARTS = ("index.html", "validations", "expectations", "static")
+
+
 def _build_docs(context: Any, docs_dir: Path) -> Path | None:
+    """Write this run's Data Docs; earlier runs' pages are removed first.
+
+    The context is ephemeral, so the index lists this run only and older
+    result pages would be orphans that pile up. Only what the site builder
+    writes is removed (:data:`DOCS_SITE_PARTS`): ``--docs-dir`` may point
+    at a folder that holds other files.
+    """
     docs_dir.mkdir(parents=True, exist_ok=True)
+    for part in DOCS_SITE_PARTS:
+        path = docs_dir / part
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        elif path.exists() or path.is_symlink():
+            path.unlink()
     try:
         context.build_data_docs(site_names=["clv_quality"])
     except Exception as error:  # noqa: BLE001 - docs are a by-product; report, do not crash
