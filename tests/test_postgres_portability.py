@@ -19,6 +19,7 @@ from clv.load import load_postgres
 from clv.warehouse import connect_read_only
 from tests.pg_server import PostgresServer, find_pg_bin, free_port
 from tests.test_staging_quarantine import STAGING_MODELS
+from tests.test_validate import BREAKAGES, BROKEN_SUITES
 
 
 @pytest.fixture(scope="module")
@@ -156,8 +157,6 @@ def broken_pg_settings(postgres, postgres_build, pg_settings):
 
     import psycopg2
 
-    from tests.test_validate import BREAKAGES
-
     admin = psycopg2.connect(**{**postgres.connection_kwargs, "dbname": "postgres"})
     admin.autocommit = True
     with admin.cursor() as cursor:
@@ -205,15 +204,7 @@ def test_great_expectations_in_postgres_catches_the_same_breakages(broken_pg_set
     """test_validate.BREAKAGES applied in PostgreSQL: the same suites fail for the same reasons."""
     report = _validate_in_postgres(warehouse, broken_pg_settings)
     failed = {suite.name: "\n".join(suite.failures) for suite in report.suites if not suite.success}
-    assert set(failed) == {
-        "staging.stg_shop__orders",
-        "audit.rejection_summary",
-        "marts.cohort_clv",
-        "marts.loyalty_monthly",
-        "marts.customer_equity_monthly",
-        "marts.repeat_customer_rate_monthly",
-        "marts.kpi_trends",
-    }
+    assert set(failed) == BROKEN_SUITES
     assert "expect_column_values_to_be_unique on order_id" in failed["staging.stg_shop__orders"]
     assert "unaccounted_rows" in failed["audit.rejection_summary"]
     assert "retention_rate" in failed["marts.cohort_clv"]
