@@ -2,7 +2,9 @@
 
 After dbt-project-evaluator's rules: documentation on every model and column, a
 primary-key test on every model, freshness on every source, no source() outside
-staging, enforced contracts on marts.
+staging, enforced contracts on marts; and docs/data_tests.md's policy: every
+model carries a drift check with a considered severity or threshold, and says
+why.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ import pytest
 from clv.dbt_runner import run_dbt
 
 PRIMARY_KEY_TESTS = {"unique", "unique_combination_of_columns"}
+#: dbt's default warn_if and error_if: any failing row counts.
+DEFAULT_THRESHOLD = "!=0"
 
 
 @pytest.fixture(scope="module")
@@ -57,6 +61,43 @@ def test_every_model_has_a_primary_key_test(manifest):
             tested.add(node["attached_node"])
     untested = sorted(set(project_models(manifest)) - tested)
     assert not untested, "models without a primary-key test: " + ", ".join(untested)
+
+
+def project_data_tests(manifest):
+    return [
+        node
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "test" and node["package_name"] == "clv_warehouse"
+    ]
+
+
+def sets_a_threshold(test):
+    """Whether a data test only warns or sets its own warn_if / error_if."""
+    config = test["config"]
+    return (
+        str(config.get("severity", "")).lower() == "warn"
+        or "".join(str(config.get("warn_if", DEFAULT_THRESHOLD)).split()) != DEFAULT_THRESHOLD
+        or "".join(str(config.get("error_if", DEFAULT_THRESHOLD)).split()) != DEFAULT_THRESHOLD
+    )
+
+
+def test_every_model_has_a_threshold_test(manifest):
+    """docs/data_tests.md: besides its hard invariants, every model has a drift
+    check whose severity or warn_if / error_if is a considered choice."""
+    thresholded = [test for test in project_data_tests(manifest) if sets_a_threshold(test)]
+    covered = {test.get("attached_node") for test in thresholded}
+    uncovered = ", ".join(sorted(set(project_models(manifest)) - covered))
+    assert not uncovered, f"models without a warn or warn_if / error_if test: {uncovered}"
+
+
+def test_every_threshold_test_says_why(manifest):
+    """A test that only warns or tolerates failing rows says why in its description."""
+    thresholded = [test for test in project_data_tests(manifest) if sets_a_threshold(test)]
+    assert thresholded, "no test warns or sets warn_if / error_if"
+    unexplained = ", ".join(
+        sorted(test["unique_id"] for test in thresholded if not test["description"].strip())
+    )
+    assert not unexplained, f"threshold tests without a description: {unexplained}"
 
 
 def test_every_source_has_freshness_and_a_loaded_at_field(manifest):
