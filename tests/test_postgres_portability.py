@@ -208,7 +208,7 @@ def test_great_expectations_in_postgres_catches_the_same_breakages(broken_pg_set
     assert "expect_column_values_to_be_unique on order_id" in failed["staging.stg_shop__orders"]
     assert "unaccounted_rows" in failed["audit.rejection_summary"]
     assert "retention_rate" in failed["marts.cohort_clv"]
-    assert "cumulative_margin_per_customer_change" in failed["marts.cohort_clv"]
+    assert "margin_running_total_gap" in failed["marts.cohort_clv"]
     assert "on nps " in failed["marts.loyalty_monthly"]
     assert "end_identity_gap" in failed["marts.customer_equity_monthly"]
     assert "start_continuity_gap" in failed["marts.customer_equity_monthly"]

@@ -196,9 +196,56 @@ def test_rate_above_one_fails(broken_report):
     assert "e.g. 1.5" in failures
 
 
-def test_falling_cumulative_margin_fails(broken_report):
+def test_cumulative_margin_off_its_running_sum_fails(broken_report):
     failures = _failures(broken_report, "marts.cohort_clv")
-    assert "on cumulative_margin_per_customer_change" in failures
+    assert "on margin_running_total_gap" in failures
+    assert "on discounted_margin_step_ratio" in failures
+
+
+def test_a_month_sold_below_cost_passes(warehouse, tmp_path):
+    """Margin to date may fall: a month whose margin is negative is no defect.
+
+    One cohort month's gross margin becomes -5 per customer, and both margin
+    columns to date are lowered consistently from that month on (the
+    discounted one by that month's discount factor at 10 %).
+    """
+    copy = tmp_path / "clv.duckdb"
+    shutil.copy(warehouse.database, copy)
+    connection = duckdb.connect(str(copy))
+    try:
+        cohort, month, size, margin = connection.execute(
+            "select cohort_month, months_since_acquisition, cohort_size, gross_margin"
+            " from marts.cohort_clv where months_since_acquisition = 2"
+            " order by cohort_month limit 1"
+        ).fetchone()
+        drop = margin + 5 * size
+        factor = 1.1 ** (-(month + 1) / 12)
+        connection.execute(
+            "update marts.cohort_clv set"
+            " cumulative_margin_per_customer = cumulative_margin_per_customer - ?,"
+            " discounted_cumulative_margin_per_customer"
+            " = discounted_cumulative_margin_per_customer - ?"
+            " where cohort_month = ? and months_since_acquisition >= ?",
+            [drop / size, drop / size * factor, cohort, month],
+        )
+        connection.execute(
+            "update marts.cohort_clv set gross_margin = gross_margin - ?"
+            " where cohort_month = ? and months_since_acquisition = ?",
+            [drop, cohort, month],
+        )
+        (fell,) = connection.execute(
+            "select count(*) from (select cumulative_margin_per_customer - lag("
+            "cumulative_margin_per_customer) over (order by months_since_acquisition) as step"
+            " from marts.cohort_clv where cohort_month = ?) where step < 0",
+            [cohort],
+        ).fetchone()
+    finally:
+        connection.close()
+    assert fell == 1
+
+    report = validate(("marts",), raw_dir=warehouse.raw_dir, database=copy)
+
+    assert report.suite("marts.cohort_clv").success, report.suite("marts.cohort_clv").failures
 
 
 def test_nps_of_150_fails(broken_report):

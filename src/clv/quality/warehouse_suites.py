@@ -22,7 +22,8 @@ mart is skipped (the predictions on a target without dbt Python models).
   defect may be left (no ``mostly``), plus ``audit.rejection_summary``
   (raw = staged + rejected, shares under the limit).
 - **marts**: rates in 0–1, NPS in −100..100, the customer-equity identities,
-  cumulative values that never fall, month spines without holes, and the
+  cumulative costs and counts that never fall, margin to date equal to the
+  running sum of monthly margin, month spines without holes, and the
   latest month's average order value and annual retention within a band
   around their trailing median.
 """
@@ -64,9 +65,9 @@ def _select(schema: str, name: str, derived: Sequence[str] = ()) -> str:
     return f"select {columns} from {relation(schema, name)} as checked"
 
 
-def _window(by: Sequence[str], order: str) -> str:
+def _window(by: Sequence[str], order: str, frame: str = "") -> str:
     partition = f"partition by {', '.join(by)} " if by else ""
-    return f"over ({partition}order by {order})"
+    return f"over ({partition}order by {order}{' ' + frame if frame else ''})"
 
 
 def _change(column: str, by: Sequence[str], order: str, name: str | None = None) -> str:
@@ -488,12 +489,36 @@ def _cohort(name: str, by: list[str], settings: QualitySettings) -> _Mart:
             ),
         ],
     )
-    for column in (
-        "cumulative_margin_per_customer",
-        "discounted_cumulative_margin_per_customer",
-        "cumulative_cost_to_serve_per_customer",
-    ):
-        mart.check(*_non_decreasing(column, by, order, settings.tolerance))
+    mart.check(
+        *_non_decreasing("cumulative_cost_to_serve_per_customer", by, order, settings.tolerance)
+    )
+    # Margin to date may fall (a month of orders sold below cost), so it is
+    # checked as what it is: the running sum of the monthly margin ÷ cohort size.
+    to_date = _window(by, order, "rows between unbounded preceding and current row")
+    mart.check(
+        f"cumulative_margin_per_customer - sum(gross_margin) {to_date} / cohort_size "
+        "as margin_running_total_gap",
+        zero(
+            "margin_running_total_gap",
+            settings.tolerance,
+            "cumulative_margin_per_customer = sum of gross_margin to date / cohort_size",
+        ),
+    )
+    # Discounting shrinks each month's margin without changing its sign: the
+    # discounted step over the undiscounted step lies in 0..1 (months without
+    # margin give null, which passes).
+    step = "{0} - coalesce(lag({0}) " + _window(by, order) + ", 0)"
+    mart.check(
+        f"({step.format('discounted_cumulative_margin_per_customer')}) / "
+        f"nullif({step.format('cumulative_margin_per_customer')}, 0) "
+        "as discounted_margin_step_ratio",
+        between(
+            "discounted_margin_step_ratio",
+            0,
+            1 + settings.tolerance,
+            why="a month's discounted margin has its margin's sign and is no larger",
+        ),
+    )
     mart.check(
         _change("cohort_size", by, order), zero("cohort_size_change", 0, "a cohort's size is fixed")
     )
