@@ -90,6 +90,32 @@ def test_every_model_has_a_threshold_test(manifest):
     assert not uncovered, f"models without a warn or warn_if / error_if test: {uncovered}"
 
 
+#: PostgreSQL's identifier limit: a test's stored-failures relation is named after it.
+MAX_RELATION_NAME = 63
+
+
+def test_every_node_name_fits_a_postgres_identifier(manifest):
+    """A model, a seed, a test whose failures are stored: each is a relation (its alias).
+
+    dbt shortens the aliases of the test names it generates, not of the names
+    given with `name:`, and PostgreSQL refuses a relation name over 63
+    characters at build time.
+    """
+    relations = [
+        node
+        for node in manifest["nodes"].values()
+        if node["package_name"] == "clv_warehouse"
+        and (node["resource_type"] != "test" or node["config"].get("store_failures"))
+    ]
+    assert any(node["resource_type"] == "test" for node in relations)
+    too_long = sorted(
+        f"{node['alias']} ({len(node['alias'])})"
+        for node in relations
+        if len(node["alias"]) > MAX_RELATION_NAME
+    )
+    assert not too_long, "names over 63 characters: " + ", ".join(too_long)
+
+
 def test_every_threshold_test_says_why(manifest):
     """A test that only warns or tolerates failing rows says why in its description."""
     thresholded = [test for test in project_data_tests(manifest) if sets_a_threshold(test)]
