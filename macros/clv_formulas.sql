@@ -68,5 +68,5 @@
     {#- 1 / (1 + d)^(t / periods_per_year): the present value of 1 received
         at the end of period t, for an annual rate d (docs/formulas.md,
         conventions: margins arrive at each period's end). -#}
-    (1 / power(1 + ({{ discount_rate }}), ({{ periods }}) / ({{ periods_per_year }} * 1.0)))
+    (1 / power(1 + ({{ discount_rate }}), cast({{ periods }} as {{ type_double() }}) / ({{ periods_per_year }})))
 {%- endmacro %}

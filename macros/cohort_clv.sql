@@ -45,7 +45,7 @@ per_customer as (
         orders,
         revenue,
         gross_margin,
-        active_customers * 1.0 / cohort_size as retention_rate,
+        cast(active_customers as {{ type_double() }}) / cohort_size as retention_rate,
         fulfillment_cost / cohort_size as cost_to_serve_per_customer,
         cumulative_fulfillment_cost / cohort_size as cumulative_cost_to_serve_per_customer,
         cumulative_gross_margin / cohort_size as cumulative_margin_per_customer,

@@ -49,8 +49,8 @@ final as (
         row_counts.staged_rows,
         coalesce(rejected_counts.rejected_rows, 0) as rejected_rows,
         case
-            when row_counts.raw_rows = 0 then 0.0
-            else 1.0 * coalesce(rejected_counts.rejected_rows, 0) / row_counts.raw_rows
+            when row_counts.raw_rows = 0 then cast(0 as {{ type_double() }})
+            else cast(coalesce(rejected_counts.rejected_rows, 0) as {{ type_double() }}) / row_counts.raw_rows
         end as rejected_share
     from row_counts
     left join rejected_counts

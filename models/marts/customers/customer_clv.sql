@@ -41,7 +41,7 @@ annual_retention as (
     {# Annual retention from the cohorts: of the customers of every cohort
        that is at least twelve months old, the share still active twelve
        months after acquisition. #}
-    select sum(active_customers) * 1.0 / nullif(sum(cohort_size), 0) as annual_retention_rate
+    select cast(sum(active_customers) as {{ type_double() }}) / nullif(sum(cohort_size), 0) as annual_retention_rate
     from cohort_months
     where months_since_acquisition = 12
 ),
@@ -61,7 +61,9 @@ referrals_to_date as (
 ),
 
 referral_program as (
-    select sum(case when is_converted then 1 else 0 end) * 1.0 / nullif(count(*), 0) as referral_conversion_rate
+    select
+        cast(sum(case when is_converted then 1 else 0 end) as {{ type_double() }})
+        / nullif(count(*), 0) as referral_conversion_rate
     from referrals_to_date
 ),
 
@@ -117,11 +119,11 @@ customer_facts as (
         customers.revenue / customers.orders_count as average_order_value,
         customers.orders_count / greatest(
             {{ dbt.datediff('cast(customers.first_order_at as date)', 'reporting_period.as_of_date', 'day') }}
-            / 365.25,
+            / cast(365.25 as {{ type_double() }}),
             1
         ) as purchases_per_year,
         {{ dbt.datediff('cast(customers.first_order_at as date)', 'cast(customers.last_order_at as date)', 'day') }}
-        / 365.25 as lifespan_years,
+        / cast(365.25 as {{ type_double() }}) as lifespan_years,
         coalesce(acquisition_spend.acquisition_spend / acquisition_spend.cohort_size, 0) as acquisition_cost,
         customers.cohort_month,
         customers.first_order_at,

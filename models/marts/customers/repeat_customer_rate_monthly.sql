@@ -83,11 +83,11 @@ final as (
         cast(new_customers as {{ dbt.type_bigint() }}) as new_customers,
         cast(customers_to_date as {{ dbt.type_bigint() }}) as customers_to_date,
         cast(repeat_customers_to_date as {{ dbt.type_bigint() }}) as repeat_customers_to_date,
-        cast(repeat_customers_to_date * 1.0 / nullif(customers_to_date, 0) as {{ type_double() }})
+        cast(repeat_customers_to_date as {{ type_double() }}) / nullif(customers_to_date, 0)
             as repeat_customer_rate,
         cast(customers_ordering as {{ dbt.type_bigint() }}) as customers_ordering,
         cast(returning_customers_ordering as {{ dbt.type_bigint() }}) as returning_customers_ordering,
-        cast(returning_customers_ordering * 1.0 / nullif(customers_ordering, 0) as {{ type_double() }})
+        cast(returning_customers_ordering as {{ type_double() }}) / nullif(customers_ordering, 0)
             as period_repeat_rate,
         month
     from cumulated

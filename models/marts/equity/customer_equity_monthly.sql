@@ -1,8 +1,11 @@
+{#- Spark (parquet tables, no merge): overwrite the restated months'
+    partitions, which is delete+insert by month. -#}
 {{
     config(
         materialized='incremental',
         unique_key='month',
-        incremental_strategy='delete+insert',
+        incremental_strategy=('insert_overwrite' if target.type == 'spark' else 'delete+insert'),
+        partition_by=(['month'] if target.type == 'spark' else none),
         on_schema_change='fail'
     )
 }}
