@@ -1,0 +1,97 @@
+"""Build the warehouse on Spark and dump what the portability test compares.
+
+Run as a subprocess by ``tests/test_spark_portability.py`` so the JVM that
+dbt-spark's session method starts lives and dies with this process, and the
+embedded metastore (Derby: one process at a time) is free afterwards. One
+JVM for everything: ``dbt run-operation load_raw_spark`` (the raw Parquet
+files as external tables), ``dbt build``, then the comparison queries, on
+the SparkSession dbt created. Usage::
+
+    python tests/spark_job.py <target_path> <out.json>
+
+with CLV_TARGET=spark, CLV_RAW_DIR and CLV_SPARK_DIR set.
+"""
+
+from __future__ import annotations
+
+import datetime
+import decimal
+import json
+import sys
+from pathlib import Path
+
+from clv.dbt_runner import run_dbt
+
+#: name -> query; each returns a few rows the test compares with DuckDB.
+QUERIES = {
+    "rejection_summary": (
+        "select source_table, raw_rows, staged_rows, rejected_rows "
+        "from audit.rejection_summary order by source_table"
+    ),
+    "rejected_reasons": (
+        "select source_table, reason, count(*) from audit.rejected_rows "
+        "group by source_table, reason order by source_table, reason"
+    ),
+}
+
+#: Marts whose numeric columns are summed and compared with DuckDB's.
+MARTS = (
+    "cohort_clv",
+    "cohort_clv_by_channel",
+    "customer_clv",
+    "repeat_customer_rate_monthly",
+    "loyalty_monthly",
+    "churn_by_category_breadth",
+    "email_subscriber_ltv",
+    "email_subscribers",
+    "customer_equity_monthly",
+)
+
+
+def _plain(value: object) -> object:
+    if isinstance(value, decimal.Decimal):
+        return float(value)
+    if isinstance(value, datetime.date | datetime.datetime):
+        return value.isoformat()
+    return value
+
+
+def main(target_path: Path, out: Path) -> int:
+    load = run_dbt(["run-operation", "load_raw_spark"], target_path=target_path)
+    build = run_dbt(["build"], target_path=target_path)
+    statuses = [
+        (result.node.unique_id, str(result.status), str(result.message or ""))
+        for result in (build.result or [])
+    ]
+    dump: dict[str, object] = {
+        "load_success": load.success,
+        "build_success": build.success,
+        "statuses": statuses,
+    }
+    if build.success:
+        from pyspark.sql import SparkSession
+
+        spark = SparkSession.builder.getOrCreate()
+        for name, sql in QUERIES.items():
+            dump[name] = [[_plain(v) for v in row] for row in spark.sql(sql).collect()]
+        sums = {}
+        for mart in MARTS:
+            frame = spark.table(f"marts.{mart}")
+            numeric = [
+                f.name
+                for f in frame.schema.fields
+                if f.dataType.typeName() in ("double", "float", "integer", "long", "decimal")
+            ]
+            row = spark.sql(
+                "select count(*) as row_count, "
+                + ", ".join(f"sum(`{c}`) as `{c}`" for c in numeric)
+                + f" from marts.{mart}"
+            ).collect()[0]
+            sums[mart] = {key: _plain(value) for key, value in row.asDict().items()}
+        dump["mart_sums"] = sums
+    out.write_text(json.dumps(dump, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(Path(sys.argv[1]), Path(sys.argv[2])))
