@@ -101,7 +101,11 @@ def test_quarantine_is_identical_on_spark_and_duckdb(spark_build, warehouse, nam
 
 @pytest.mark.parametrize("mart", MARTS)
 def test_marts_agree_with_duckdb(spark_build, warehouse, mart):
-    """Row counts equal; the sum of every numeric column equal to 1e-6 (relative)."""
+    """Row counts equal; the sum of every numeric column equal to 1e-9 (relative).
+
+    Tight on purpose: dividing by a DECIMAL literal on Spark truncates, which
+    moved purchases_per_year by about 4e-8 (relative) and failed no data test.
+    """
     spark = spark_build["mart_sums"][mart]
     columns = [c for c in spark if c != "row_count" and c not in PREDICTION_COLUMNS]
     sql = (
@@ -122,7 +126,7 @@ def test_marts_agree_with_duckdb(spark_build, warehouse, mart):
                 spark[column] is not None
                 and duck[column] is not None
                 and math.isclose(
-                    float(spark[column]), float(duck[column]), rel_tol=1e-6, abs_tol=1e-6
+                    float(spark[column]), float(duck[column]), rel_tol=1e-9, abs_tol=1e-9
                 )
             )
         )
