@@ -167,6 +167,18 @@ def zero(column: str, tolerance: float, why: str) -> Expectation:
     )
 
 
+def loaded_after(loaded: str, event: str, why: str, mostly: float = 1.0) -> Expectation:
+    """A row's load time is not before its event time (rows missing either are skipped)."""
+    return gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+        column_A=loaded,
+        column_B=event,
+        or_equal=True,
+        mostly=mostly,
+        ignore_row_if="either_value_is_missing",
+        **notes(why),
+    )
+
+
 def rate(column: str, why: str = "") -> Expectation:
     """A fraction lies in 0–1."""
     return between(column, 0, 1, why=why or f"{column} is a fraction 0-1")
@@ -335,14 +347,7 @@ def raw_expectations(
         )
     if spec.event:
         expectations.append(
-            gxe.ExpectColumnPairValuesAToBeGreaterThanB(
-                column_A="_loaded_at",
-                column_B=spec.event,
-                or_equal=True,
-                mostly=mostly,
-                ignore_row_if="either_value_is_missing",
-                **notes("future_timestamp rows are quarantined"),
-            )
+            loaded_after("_loaded_at", spec.event, "future_timestamp rows are quarantined", mostly)
         )
 
     # Row defects: unknown references.

@@ -42,6 +42,7 @@ from clv.quality.suites import (
     between,
     in_set,
     is_true,
+    loaded_after,
     not_null,
     notes,
     rate,
@@ -322,12 +323,8 @@ def staging_plan(spec: StagingSpec, present: Collection[str]) -> SuitePlan:
         expectations.append(between(column, low, high))
     if spec.event:
         expectations.append(
-            gxe.ExpectColumnPairValuesAToBeGreaterThanB(
-                column_A="loaded_at",
-                column_B=spec.event,
-                or_equal=True,
-                ignore_row_if="either_value_is_missing",
-                **notes("nothing is loaded before it happened (future_timestamp)"),
+            loaded_after(
+                "loaded_at", spec.event, "nothing is loaded before it happened (future_timestamp)"
             )
         )
     for column, (model, target) in spec.references.items():
