@@ -13,3 +13,10 @@
 {% macro is_known_at_as_of(event_column, reporting_period='reporting_period') -%}
     {{ event_column }} < {{ as_of_end(reporting_period) }}
 {%- endmacro %}
+
+{#- The definition of a valid order (DECISIONLOG.md, "Value marts (orders
+    side)"): completed and not cancelled. Written once; int_orders_enriched
+    keeps only these, and reporting_period starts at the first of them. -#}
+{% macro is_valid_order(orders='orders') -%}
+    ({{ orders }}.is_completed and not {{ orders }}.is_cancelled)
+{%- endmacro %}

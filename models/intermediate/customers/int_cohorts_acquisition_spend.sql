@@ -10,7 +10,7 @@ customers as (
 ),
 
 marketing_spend as (
-    select * from {{ ref('stg_marketing__marketing_spend') }}
+    select * from {{ ref('int_marketing_spend_as_of') }}
 ),
 
 cohort_channels as (

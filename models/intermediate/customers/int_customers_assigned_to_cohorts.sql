@@ -12,22 +12,11 @@ orders as (
 ),
 
 order_items as (
-    select * from {{ ref('stg_shop__order_items') }}
+    select * from {{ ref('int_order_items_as_of') }}
 ),
 
 customers as (
-    select * from {{ ref('stg_shop__customers') }}
-),
-
-reporting_period as (
-    select * from {{ ref('reporting_period') }}
-),
-
-orders_to_date as (
-    select orders.*
-    from orders
-    cross join reporting_period
-    where orders.order_month <= reporting_period.as_of_month
+    select * from {{ ref('int_customers_as_of') }}
 ),
 
 orders_numbered as (
@@ -35,7 +24,7 @@ orders_numbered as (
         customer_id,
         ordered_at,
         row_number() over (partition by customer_id order by ordered_at, order_id) as order_number
-    from orders_to_date
+    from orders
 ),
 
 second_orders as (
@@ -55,17 +44,17 @@ customer_totals as (
         sum(fulfillment_cost) as fulfillment_cost,
         min(ordered_at) as first_order_at,
         max(ordered_at) as last_order_at
-    from orders_to_date
+    from orders
     group by 1
 ),
 
 customer_categories as (
     select
-        orders_to_date.customer_id,
+        orders.customer_id,
         count(distinct order_items.category) as categories_purchased
-    from orders_to_date
+    from orders
     inner join order_items
-        on orders_to_date.order_id = order_items.order_id
+        on orders.order_id = order_items.order_id
     group by 1
 ),
 

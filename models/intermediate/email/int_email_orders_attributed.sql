@@ -17,17 +17,10 @@ sends as (
     select * from {{ ref('int_email_sends_costed') }}
 ),
 
-reporting_period as (
-    select * from {{ ref('reporting_period') }}
-),
-
 email_orders as (
-    select orders.*
+    select *
     from orders
-    cross join reporting_period
-    where
-        orders.utm_source = 'email'
-        and orders.ordered_at < {{ dbt.dateadd('day', 1, 'reporting_period.as_of_date') }}
+    where utm_source = 'email'
 ),
 
 candidate_sends as (

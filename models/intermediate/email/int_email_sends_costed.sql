@@ -6,15 +6,11 @@
 with
 
 sends as (
-    select * from {{ ref('stg_email__email_sends') }}
+    select * from {{ ref('int_email_sends_as_of') }}
 ),
 
 spend as (
-    select * from {{ ref('stg_email__email_spend') }}
-),
-
-reporting_period as (
-    select * from {{ ref('reporting_period') }}
+    select * from {{ ref('int_email_spend_as_of') }}
 ),
 
 sends_in_period as (
@@ -27,8 +23,6 @@ sends_in_period as (
         cast({{ dbt.date_trunc('month', 'sends.sent_at') }} as date) as sent_month,
         sends.sent_at
     from sends
-    cross join reporting_period
-    where sends.sent_at < {{ dbt.dateadd('day', 1, 'reporting_period.as_of_date') }}
 ),
 
 spend_in_period as (
@@ -37,8 +31,6 @@ spend_in_period as (
         spend.spend_amount,
         cast({{ dbt.date_trunc('month', 'spend.spend_date') }} as date) as spend_month
     from spend
-    cross join reporting_period
-    where spend.spend_date <= reporting_period.as_of_date
 ),
 
 campaign_spend as (

@@ -5,18 +5,11 @@
 with
 
 subscriptions as (
-    select * from {{ ref('stg_email__email_subscriptions') }}
+    select * from {{ ref('int_email_subscriptions_as_of') }}
 ),
 
 reporting_period as (
     select * from {{ ref('reporting_period') }}
-),
-
-events_in_period as (
-    select subscriptions.*
-    from subscriptions
-    cross join reporting_period
-    where subscriptions.event_at < {{ dbt.dateadd('day', 1, 'reporting_period.as_of_date') }}
 ),
 
 subscriber_events as (
@@ -26,7 +19,7 @@ subscriber_events as (
         min(case when is_subscribe_event then event_at end) as subscribed_at,
         max(case when is_subscribe_event then event_at end) as last_subscribed_at,
         max(case when not is_subscribe_event then event_at end) as last_unsubscribed_at
-    from events_in_period
+    from subscriptions
     group by 1
 ),
 
@@ -35,7 +28,7 @@ first_signups as (
         subscriber_id,
         signup_source,
         row_number() over (partition by subscriber_id order by event_at, signup_source) as signup_rank
-    from events_in_period
+    from subscriptions
     where is_subscribe_event
 ),
 

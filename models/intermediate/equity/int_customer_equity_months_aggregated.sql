@@ -12,7 +12,7 @@ customer_months as (
 ),
 
 marketing_spend as (
-    select * from {{ ref('stg_marketing__marketing_spend') }}
+    select * from {{ ref('int_marketing_spend_as_of') }}
 ),
 
 all_months as (

@@ -10,27 +10,20 @@ orders as (
 ),
 
 order_items as (
-    select * from {{ ref('stg_shop__order_items') }}
+    select * from {{ ref('int_order_items_as_of') }}
 ),
 
 reporting_period as (
     select * from {{ ref('reporting_period') }}
 ),
 
-orders_in_period as (
-    select orders.*
-    from orders
-    cross join reporting_period
-    where orders.ordered_at < {{ dbt.dateadd('day', 1, 'reporting_period.as_of_date') }}
-),
-
 categories_per_customer as (
     select
-        orders_in_period.customer_id,
+        orders.customer_id,
         count(distinct order_items.category) as categories_purchased
-    from orders_in_period
+    from orders
     inner join order_items
-        on orders_in_period.order_id = order_items.order_id
+        on orders.order_id = order_items.order_id
     group by 1
 ),
 
@@ -40,7 +33,7 @@ orders_per_customer as (
         count(*) as valid_orders,
         sum(gross_margin) as gross_margin,
         max(ordered_at) as last_ordered_at
-    from orders_in_period
+    from orders
     group by 1
 ),
 

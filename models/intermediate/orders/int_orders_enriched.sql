@@ -6,20 +6,20 @@
 with
 
 orders as (
-    select * from {{ ref('stg_shop__orders') }}
+    select * from {{ ref('int_orders_as_of') }}
 ),
 
 order_items as (
-    select * from {{ ref('stg_shop__order_items') }}
+    select * from {{ ref('int_order_items_as_of') }}
 ),
 
 refunds as (
-    select * from {{ ref('stg_shop__refunds') }}
+    select * from {{ ref('int_refunds_as_of') }}
 ),
 
 valid_orders as (
     select * from orders
-    where is_completed and not is_cancelled
+    where {{ is_valid_order('orders') }}
 ),
 
 items_per_order as (

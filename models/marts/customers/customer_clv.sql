@@ -22,15 +22,15 @@ reporting_period as (
 ),
 
 referrals as (
-    select * from {{ ref('stg_loyalty__referrals') }}
+    select * from {{ ref('int_referrals_as_of') }}
 ),
 
 loyalty_members as (
-    select * from {{ ref('stg_loyalty__loyalty_members') }}
+    select * from {{ ref('int_loyalty_members_as_of') }}
 ),
 
 nps_responses as (
-    select * from {{ ref('stg_loyalty__nps_responses') }}
+    select * from {{ ref('int_nps_responses_as_of') }}
 ),
 
 predictions as (
@@ -53,18 +53,11 @@ expected_lifespan as (
     from annual_retention
 ),
 
-referrals_to_date as (
-    select referrals.*
-    from referrals
-    cross join reporting_period
-    where referrals.referred_at < {{ dbt.dateadd('day', 1, 'reporting_period.as_of_date') }}
-),
-
 referral_program as (
     select
         cast(sum(case when is_converted then 1 else 0 end) as {{ type_double() }})
         / nullif(count(*), 0) as referral_conversion_rate
-    from referrals_to_date
+    from referrals
 ),
 
 referrals_made as (
@@ -72,7 +65,7 @@ referrals_made as (
         referrer_customer_id as customer_id,
         count(*) as referrals_count,
         sum(case when is_converted then 1 else 0 end) as converted_referrals_count
-    from referrals_to_date
+    from referrals
     group by 1
 ),
 
@@ -80,8 +73,20 @@ referred_pairs as (
     select distinct
         referrer_customer_id,
         referred_customer_id
-    from referrals_to_date
+    from referrals
     where is_converted and referred_customer_id is not null
+),
+
+referred_customers as (
+    {#- The base CLV of a referral: what a referred customer has been worth
+        so far (historical CLV; 0 for one without a valid order yet), on
+        average over the converted referred customers (one referred twice
+        counts once). DECISIONLOG.md, "Value marts (orders side)". -#}
+    select
+        avg(coalesce(referred.gross_margin - referred.fulfillment_cost, 0)) as referred_customer_clv
+    from (select distinct referred_customer_id from referred_pairs) as referred_ids
+    left join customers as referred
+        on referred_ids.referred_customer_id = referred.customer_id
 ),
 
 referred_value as (
@@ -117,8 +122,11 @@ customer_facts as (
         customers.gross_margin,
         customers.gross_margin - customers.fulfillment_cost as historical_clv,
         customers.revenue / customers.orders_count as average_order_value,
+        (customers.gross_margin - customers.fulfillment_cost) / customers.orders_count as average_order_margin,
+        {#- Days from the first order's day to the end of the as-of date (the
+            duration convention, DECISIONLOG.md "Reporting period"). -#}
         customers.orders_count / greatest(
-            {{ dbt.datediff('cast(customers.first_order_at as date)', 'reporting_period.as_of_date', 'day') }}
+            {{ dbt.datediff('customers.first_order_at', as_of_end(), 'day') }}
             / cast(365.25 as {{ type_double() }}),
             1
         ) as purchases_per_year,
@@ -146,10 +154,17 @@ valued as (
             'expected_lifespan.expected_lifespan_years',
             'customer_facts.acquisition_cost'
         ) }} as simple_clv,
+        {{ textbook_clv(
+            'customer_facts.average_order_margin',
+            'customer_facts.purchases_per_year',
+            'expected_lifespan.expected_lifespan_years',
+            'customer_facts.acquisition_cost'
+        ) }} as simple_clv_margin,
         coalesce(referrals_made.referrals_count, 0) as referrals_count,
         coalesce(referrals_made.converted_referrals_count, 0) as converted_referrals_count,
         coalesce(referred_value.referral_value, 0) as referral_value,
         referral_program.referral_conversion_rate,
+        referred_customers.referred_customer_clv,
         latest_nps.nps_score as latest_nps_score,
         members.customer_id is not null as is_loyalty_member,
         predictions.probability_alive,
@@ -159,6 +174,7 @@ valued as (
     from customer_facts
     cross join expected_lifespan
     cross join referral_program
+    cross join referred_customers
     left join referrals_made
         on customer_facts.customer_id = referrals_made.customer_id
     left join referred_value
@@ -195,13 +211,18 @@ final as (
         cast(acquisition_cost as {{ type_double() }}) as acquisition_cost,
         cast(historical_clv as {{ type_double() }}) as historical_clv,
         cast(simple_clv as {{ type_double() }}) as simple_clv,
+        cast(simple_clv_margin as {{ type_double() }}) as simple_clv_margin,
+        cast(average_order_margin as {{ type_double() }}) as average_order_margin,
         cast(referrals_count as {{ dbt.type_bigint() }}) as referrals_count,
         cast(converted_referrals_count as {{ dbt.type_bigint() }}) as converted_referrals_count,
         cast(referral_value as {{ type_double() }}) as referral_value,
         cast(
-            {{ referral_value('simple_clv', 'referrals_count', 'coalesce(referral_conversion_rate, 0)') }}
+            {{ referral_value(
+                'coalesce(referred_customer_clv, 0)', 'referrals_count', 'coalesce(referral_conversion_rate, 0)'
+            ) }}
             as {{ type_double() }}
         ) as expected_referral_value,
+        cast(referred_customer_clv as {{ type_double() }}) as referred_customer_clv,
         cast(latest_nps_score as {{ dbt.type_bigint() }}) as latest_nps_score,
         {#- BG/NBD + Gamma-Gamma (customer_clv_predictions); null where the
             target runs no Python models. -#}

@@ -14,15 +14,15 @@ reporting_period as (
 ),
 
 members as (
-    select * from {{ ref('stg_loyalty__loyalty_members') }}
+    select * from {{ ref('int_loyalty_members_as_of') }}
 ),
 
 points as (
-    select * from {{ ref('stg_loyalty__loyalty_points') }}
+    select * from {{ ref('int_loyalty_points_as_of') }}
 ),
 
 nps_responses as (
-    select * from {{ ref('stg_loyalty__nps_responses') }}
+    select * from {{ ref('int_nps_responses_as_of') }}
 ),
 
 new_members_per_month as (

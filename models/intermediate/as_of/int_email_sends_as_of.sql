@@ -1,0 +1,21 @@
+{#- One row per email sent on or before the reporting period's as_of_date:
+    `stg_email__email_sends` cut at the end of the as-of date, the one place
+    this source is cut (DECISIONLOG.md, "Reporting period"). -#}
+with
+
+sends as (
+    select * from {{ ref('stg_email__email_sends') }}
+),
+
+reporting_period as (
+    select * from {{ ref('reporting_period') }}
+),
+
+final as (
+    select sends.*
+    from sends
+    cross join reporting_period
+    where {{ is_known_at_as_of('sends.sent_at') }}
+)
+
+select * from final
