@@ -148,6 +148,31 @@ def test_sources_are_read_only_in_staging(manifest):
     assert not offenders, offenders
 
 
+#: Models outside staging that may read a staging model: the reporting period
+#: (it finds where the data ends) and the audit (it counts every staged row).
+READS_ALL_OF_STAGING = {"reporting_period", "rejection_summary"}
+
+
+def test_staging_reaches_marts_only_through_the_as_of_cut(manifest):
+    """DECISIONLOG.md, "Reporting period": every event a mart counts is cut at the
+    as-of date in one place per source, models/intermediate/as_of/. Any other
+    model reading a stg_ model directly would count events after the as-of date."""
+    models = project_models(manifest)
+    as_of_models = [n for n in models.values() if n["fqn"][1:3] == ["intermediate", "as_of"]]
+    assert len(as_of_models) >= 12
+    offenders = sorted(
+        f"{node['name']} reads {dep.split('.')[-1]}"
+        for node in models.values()
+        if node["fqn"][1] not in ("staging", "audit")
+        and node["fqn"][1:3] != ["intermediate", "as_of"]
+        and node["name"] not in READS_ALL_OF_STAGING
+        for dep in node["depends_on"]["nodes"]
+        if dep.split(".")[-1].startswith("stg_")
+        and dep.split(".")[-1] != "stg_reference__currency_rates"
+    )
+    assert not offenders, "read a staging model past the as-of cut: " + ", ".join(offenders)
+
+
 def test_marts_have_enforced_contracts(manifest):
     """SQL marts enforce contracts; dbt cannot enforce them on Python models, so
     those declare data types that tests/test_predictions_marts.py checks instead."""

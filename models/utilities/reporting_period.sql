@@ -11,8 +11,8 @@ orders as (
 data_bounds as (
     select
         {#- The first valid order (cancelled ones do not start the history). #}
-        min(case when {{ is_valid_order('orders') }} then ordered_at end) as first_ordered_at,
-        {{ dbt.dateadd('day', -1, 'max(loaded_at)') }} as last_complete_at
+        min(case when {{ is_valid_order('orders') }} then orders.ordered_at end) as first_ordered_at,
+        {{ dbt.dateadd('day', -1, 'max(orders.loaded_at)') }} as last_complete_at
     from orders
 ),
 

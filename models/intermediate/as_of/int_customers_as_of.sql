@@ -12,7 +12,14 @@ reporting_period as (
 ),
 
 final as (
-    select customers.*
+    select
+        customers.customer_id,
+        customers.referred_by_customer_id,
+        customers.email_hash,
+        customers.country_code,
+        customers.acquisition_channel,
+        customers.created_at,
+        customers.loaded_at
     from customers
     cross join reporting_period
     where {{ is_known_at_as_of('customers.created_at') }}

@@ -12,7 +12,14 @@ reporting_period as (
 ),
 
 final as (
-    select sends.*
+    select
+        sends.campaign_id,
+        sends.subscriber_id,
+        sends.is_delivered,
+        sends.is_opened,
+        sends.is_clicked,
+        sends.sent_at,
+        sends.loaded_at
     from sends
     cross join reporting_period
     where {{ is_known_at_as_of('sends.sent_at') }}

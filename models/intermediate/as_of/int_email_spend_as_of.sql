@@ -12,7 +12,15 @@ reporting_period as (
 ),
 
 final as (
-    select spend.*
+    select
+        spend.campaign_id,
+        spend.cost_type,
+        spend.currency_code,
+        spend.rate_to_reporting_currency,
+        spend.spend_amount_local,
+        spend.spend_amount,
+        spend.spend_date,
+        spend.loaded_at
     from spend
     cross join reporting_period
     where {{ is_known_at_as_of('spend.spend_date') }}

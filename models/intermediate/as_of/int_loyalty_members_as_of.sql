@@ -13,7 +13,11 @@ reporting_period as (
 ),
 
 final as (
-    select members.*
+    select
+        members.customer_id,
+        members.loyalty_tier,
+        members.enrolled_at,
+        members.loaded_at
     from members
     cross join reporting_period
     where {{ is_known_at_as_of('members.enrolled_at') }}

@@ -13,7 +13,16 @@ reporting_period as (
 ),
 
 final as (
-    select points.*
+    select
+        points.entry_id,
+        points.customer_id,
+        points.order_id,
+        points.entry_type,
+        points.points,
+        points.points_delta,
+        points.entry_at,
+        points.loaded_at,
+        points.points_balance
     from points
     cross join reporting_period
     where {{ is_known_at_as_of('points.entry_at') }}

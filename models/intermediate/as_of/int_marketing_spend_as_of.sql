@@ -13,7 +13,15 @@ reporting_period as (
 ),
 
 final as (
-    select marketing_spend.*
+    select
+        marketing_spend.channel,
+        marketing_spend.spend_purpose,
+        marketing_spend.currency_code,
+        marketing_spend.rate_to_reporting_currency,
+        marketing_spend.spend_amount_local,
+        marketing_spend.spend_amount,
+        marketing_spend.spend_month,
+        marketing_spend.loaded_at
     from marketing_spend
     cross join reporting_period
     where {{ is_known_at_as_of('marketing_spend.spend_month') }}

@@ -12,7 +12,12 @@ reporting_period as (
 ),
 
 final as (
-    select nps_responses.*
+    select
+        nps_responses.response_id,
+        nps_responses.customer_id,
+        nps_responses.nps_score,
+        nps_responses.responded_at,
+        nps_responses.loaded_at
     from nps_responses
     cross join reporting_period
     where {{ is_known_at_as_of('nps_responses.responded_at') }}

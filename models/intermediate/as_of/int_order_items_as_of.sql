@@ -13,7 +13,20 @@ orders as (
 ),
 
 final as (
-    select order_items.*
+    select
+        order_items.order_id,
+        order_items.line_number,
+        order_items.sku,
+        order_items.category,
+        order_items.currency_code,
+        order_items.quantity,
+        order_items.unit_price_local,
+        order_items.unit_cost_local,
+        order_items.unit_price,
+        order_items.unit_cost,
+        order_items.line_revenue,
+        order_items.line_cost,
+        order_items.loaded_at
     from order_items
     inner join orders
         on order_items.order_id = orders.order_id

@@ -12,7 +12,24 @@ reporting_period as (
 ),
 
 final as (
-    select orders.*
+    select
+        orders.order_id,
+        orders.customer_id,
+        orders.status,
+        orders.currency_code,
+        orders.utm_source,
+        orders.utm_campaign,
+        orders.rate_to_reporting_currency,
+        orders.order_total_local,
+        orders.order_total,
+        orders.discount_amount,
+        orders.shipping_amount,
+        orders.tax_amount,
+        orders.fulfillment_cost,
+        orders.is_completed,
+        orders.is_cancelled,
+        orders.ordered_at,
+        orders.loaded_at
     from orders
     cross join reporting_period
     where {{ is_known_at_as_of('orders.ordered_at') }}

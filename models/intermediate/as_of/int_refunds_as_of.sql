@@ -12,7 +12,14 @@ reporting_period as (
 ),
 
 final as (
-    select refunds.*
+    select
+        refunds.refund_id,
+        refunds.order_id,
+        refunds.currency_code,
+        refunds.refund_amount_local,
+        refunds.refund_amount,
+        refunds.refunded_at,
+        refunds.loaded_at
     from refunds
     cross join reporting_period
     where {{ is_known_at_as_of('refunds.refunded_at') }}

@@ -77,16 +77,20 @@ referred_pairs as (
     where is_converted and referred_customer_id is not null
 ),
 
+referred_customer_ids as (
+    select distinct referred_customer_id
+    from referred_pairs
+),
+
 referred_customers as (
     {#- The base CLV of a referral: what a referred customer has been worth
         so far (historical CLV; 0 for one without a valid order yet), on
         average over the converted referred customers (one referred twice
         counts once). DECISIONLOG.md, "Value marts (orders side)". -#}
-    select
-        avg(coalesce(referred.gross_margin - referred.fulfillment_cost, 0)) as referred_customer_clv
-    from (select distinct referred_customer_id from referred_pairs) as referred_ids
+    select avg(coalesce(referred.gross_margin - referred.fulfillment_cost, 0)) as referred_customer_clv
+    from referred_customer_ids
     left join customers as referred
-        on referred_ids.referred_customer_id = referred.customer_id
+        on referred_customer_ids.referred_customer_id = referred.customer_id
 ),
 
 referred_value as (
