@@ -7,7 +7,7 @@
 
     cohort_months: the CTE holding one row per cohort (× dimension_columns)
     and month since acquisition, with cohort_size, active_customers,
-    lost_customers, orders, revenue, gross_margin, fulfillment_cost and
+    lost_customers, ordering_customers, orders, revenue, gross_margin, fulfillment_cost and
     acquisition_spend. Renders the CTEs cumulated, per_customer and final
     (without the leading `with`), ending in `final`. -#}
 {%- set partition_by = (['cohort_month'] + dimension_columns) | join(', ') -%}
@@ -42,10 +42,14 @@ per_customer as (
         cohort_size,
         active_customers,
         lost_customers,
+        ordering_customers,
         orders,
         revenue,
         gross_margin,
+        {#- Two retention measures (DECISIONLOG.md): active within the window,
+            and ordering in the month (the classic cohort heat map). -#}
         cast(active_customers as {{ type_double() }}) / cohort_size as retention_rate,
+        cast(ordering_customers as {{ type_double() }}) / cohort_size as ordering_rate,
         fulfillment_cost / cohort_size as cost_to_serve_per_customer,
         cumulative_fulfillment_cost / cohort_size as cumulative_cost_to_serve_per_customer,
         cumulative_gross_margin / cohort_size as cumulative_margin_per_customer,
@@ -73,7 +77,9 @@ final as (
         cast(cohort_size as {{ dbt.type_bigint() }}) as cohort_size,
         cast(active_customers as {{ dbt.type_bigint() }}) as active_customers,
         cast(lost_customers as {{ dbt.type_bigint() }}) as lost_customers,
+        cast(ordering_customers as {{ dbt.type_bigint() }}) as ordering_customers,
         cast(retention_rate as {{ type_double() }}) as retention_rate,
+        cast(ordering_rate as {{ type_double() }}) as ordering_rate,
         cast(orders as {{ dbt.type_bigint() }}) as orders,
         cast(revenue as {{ type_double() }}) as revenue,
         cast(gross_margin as {{ type_double() }}) as gross_margin,

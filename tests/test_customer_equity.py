@@ -13,6 +13,11 @@ the same data and vars:
   late orders older than the lookback (July) reach the mart only with
   ``--full-refresh`` (a documented limit, also tested).
 
+The snapshot ``customer_equity_monthly_snapshot`` keeps what was reported:
+after late orders restate a month inside the lookback, the month has two
+versions, the first (as reported) closed and readable, the second current;
+"as reported at X" and "as restated now" are one query each.
+
 Also checks the identities on the built rows and the Gupta & Lehmann formula
 against :func:`clv.formulas.gupta_lehmann_clv`.
 """
@@ -32,6 +37,16 @@ from clv.warehouse import connect_read_only
 
 MART = "customer_equity_monthly"
 SELECT_QUERY = f"select * from marts.{MART} order by month"
+SNAPSHOT = "customer_equity_monthly_snapshot"
+#: The README's two queries: the months as reported at a time, and as restated now.
+AS_REPORTED_AT = (
+    "select {columns} from snapshots.customer_equity_monthly_snapshot "
+    "where valid_from <= ? and (valid_to > ? or valid_to is null) order by month"
+)
+AS_RESTATED_NOW = (
+    "select {columns} from snapshots.customer_equity_monthly_snapshot "
+    "where valid_to is null order by month"
+)
 # Late rows must not trip the rejection gate (items of the held-back orders
 # are rejected as unknown orders in the first build).
 GATE_VARS = "max_rejected_share: 1"
@@ -150,6 +165,65 @@ def test_late_orders_older_than_the_lookback_need_a_full_refresh(simulated_raw, 
     restated = {str(row[0]): row for row in full_refresh[1]}
     assert kept["2024-07-01"] == first["2024-07-01"]
     assert restated["2024-07-01"] != first["2024-07-01"]
+
+
+def _versions(workdir: Path, columns: list[str]) -> dict[str, list[dict]]:
+    """Every version of every month in the snapshot, oldest first."""
+    with connect_read_only(workdir / "clv.duckdb") as connection:
+        cursor = connection.execute(
+            f"select {', '.join(columns)}, valid_from, valid_to "
+            f"from snapshots.{SNAPSHOT} order by month, valid_from"
+        )
+        names = [d[0] for d in cursor.description]
+        versions: dict[str, list[dict]] = {}
+        for row in cursor.fetchall():
+            version = dict(zip(names, row, strict=True))
+            versions.setdefault(str(version["month"]), []).append(version)
+        return versions
+
+
+def _query(workdir: Path, sql: str, params: list | None = None) -> list[tuple]:
+    with connect_read_only(workdir / "clv.duckdb") as connection:
+        return connection.execute(sql, params or []).fetchall()
+
+
+def test_snapshot_keeps_what_was_reported_when_late_orders_restate_a_month(simulated_raw, tmp_path):
+    """Half of October's orders arrive after the October build: the second
+    build restates October (inside the 2-month lookback), and the snapshot
+    keeps both versions."""
+    raw_dir, _ = simulated_raw
+    late_month = "2024-10-01"
+    assert _hold_back_orders(raw_dir, tmp_path / "early_raw", late_month) > 0
+    workdir = tmp_path / "warehouse"
+    build = ["build", *_vars("2024-10-31")]
+
+    _dbt(build, tmp_path / "early_raw", workdir)
+    columns, reported = _rows(workdir)
+    first = _versions(workdir, columns)
+    assert sorted(first) == [str(row[0]) for row in reported]
+    assert all(len(v) == 1 and v[0]["valid_to"] is None for v in first.values())
+    reported_at = max(v[0]["valid_from"] for v in first.values())
+
+    _dbt(build, raw_dir, workdir)
+    _, restated = _rows(workdir)
+    versions = _versions(workdir, columns)
+
+    assert [month for month, v in versions.items() if len(v) > 1] == [late_month]
+    as_reported, current = versions[late_month]
+    month_row = {"reported": reported, "restated": restated}
+    reported_row, restated_row = (
+        dict(zip(columns, next(r for r in rows if str(r[0]) == late_month), strict=True))
+        for rows in month_row.values()
+    )
+    assert reported_row != restated_row
+    assert {c: as_reported[c] for c in columns} == reported_row
+    assert as_reported["valid_to"] == current["valid_from"] > as_reported["valid_from"]
+    assert {c: current[c] for c in columns} == restated_row
+    assert current["valid_to"] is None
+
+    select = ", ".join(columns)
+    assert _query(workdir, AS_REPORTED_AT.format(columns=select), [reported_at] * 2) == reported
+    assert _query(workdir, AS_RESTATED_NOW.format(columns=select)) == restated
 
 
 def test_identities_and_formula_hold(warehouse):

@@ -66,6 +66,15 @@ def test_a_second_build_gives_identical_marts(warehouse, tmp_path: Path):
     assert result.success
     hashes = _assert_same_marts(warehouse.database, database, "second build")
     assert len(hashes.tables) >= 10
+    history = "select * from snapshots.customer_equity_monthly_snapshot order by month"
+    with duckdb.connect(str(warehouse.database), read_only=True) as connection:
+        first = connection.execute(history).fetchall()
+    with duckdb.connect(str(database), read_only=True) as connection:
+        second = connection.execute(history).fetchall()
+        (months,) = connection.execute(
+            "select count(*) from marts.customer_equity_monthly"
+        ).fetchone()
+    assert second == first and len(second) == months
 
 
 def test_defective_rows_do_not_change_the_marts(warehouse, tmp_path: Path):

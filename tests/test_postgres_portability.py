@@ -127,6 +127,19 @@ def test_without_python_models_the_predictions_stay_null(postgres, postgres_buil
     assert float(duck[3]) == pytest.approx(float(pg[3]))
 
 
+def test_snapshot_of_customer_equity_builds_on_postgres(postgres, postgres_build, warehouse):
+    """The check-strategy snapshot runs on PostgreSQL: one current version per month."""
+    assert "snapshot" in {str(r.node.resource_type) for r in postgres_build.result}
+    sql = (
+        "select month, customers_end, customers_new, customers_lost "
+        "from snapshots.customer_equity_monthly_snapshot where valid_to is null order by month"
+    )
+    with connect_read_only(warehouse.database) as connection:
+        duckdb_rows = connection.execute(sql).fetchall()
+    assert duckdb_rows
+    assert [tuple(r) for r in pg_rows(postgres, sql)] == [tuple(r) for r in duckdb_rows]
+
+
 # ---------------------------------------------------------------- great-expectations in PostgreSQL
 
 

@@ -136,3 +136,44 @@ def test_customer_values_match_the_orders(tables):
     )
     assert np.allclose(recomputed, customers["simple_clv"])
     assert customers["expected_lifespan_years"].between(1, 5).all()
+
+
+def test_ordering_customers_match_an_independent_computation(tables):
+    """ordering_customers: distinct cohort customers with a valid order in the month."""
+    orders = tables["orders"]
+    as_of = pd.Timestamp(tables["period"]["as_of_date"].iloc[0]) + pd.Timedelta(days=1)
+    valid = orders[
+        orders["is_completed"] & ~orders["is_cancelled"] & (orders["ordered_at"] < as_of)
+    ].copy()
+    valid["month"] = valid["ordered_at"].dt.to_period("M").dt.to_timestamp()
+    valid["cohort_month"] = valid.groupby("customer_id")["month"].transform("min")
+    expected = valid.groupby(["cohort_month", "month"])["customer_id"].nunique()
+
+    cohorts = tables["cohort_clv"].copy()
+    cohorts["cohort_month"] = pd.to_datetime(cohorts["cohort_month"])
+    cohorts["month"] = pd.to_datetime(cohorts["month"])
+    built = cohorts.set_index(["cohort_month", "month"])["ordering_customers"]
+    assert (built.reindex(expected.index) == expected).all()
+    assert built.sum() == expected.sum() > 0  # every other row is 0
+
+    month_zero = cohorts.query("months_since_acquisition == 0")
+    assert (month_zero["ordering_rate"] == 1).all()
+    assert np.allclose(
+        cohorts["ordering_rate"], cohorts["ordering_customers"] / cohorts["cohort_size"]
+    )
+    # A customer who ordered in the month is active at its end.
+    assert (cohorts["ordering_rate"] <= cohorts["retention_rate"] + 1e-12).all()
+    later = cohorts.query("0 < months_since_acquisition < 11")
+    assert (later["retention_rate"] == 1).all() and (later["ordering_rate"] < 1).all()
+
+    by_channel = tables["cohort_clv_by_channel"]
+    summed = by_channel.groupby(["cohort_month", "months_since_acquisition"])[
+        "ordering_customers"
+    ].sum()
+    assert (
+        summed
+        == tables["cohort_clv"]
+        .set_index(["cohort_month", "months_since_acquisition"])
+        .loc[summed.index, "ordering_customers"]
+    ).all()
+    assert by_channel["ordering_rate"].between(0, 1).all()

@@ -34,7 +34,7 @@ Guarantees
   never block a build or a publication.** The marts are copied (``ATTACH`` of
   the working file ``READ_ONLY``, ``CREATE TABLE ... AS SELECT``) into a new
   temporary file ``.<name>.tmp-<pid>`` beside the published file, together with
-  the publication log; the copy is checkpointed, closed and fsynced, and
+  the publication log and the snapshots (below); the copy is checkpointed, closed and fsynced, and
   ``os.replace`` renames it over the published file (atomic on POSIX), then the
   directory is fsynced. A reader that opened the old file keeps reading the
   old inode until it closes it; the next open gets the new file. The published
@@ -57,6 +57,16 @@ Guarantees
   ``marts``, so schema ``marts`` of the published file is an exact copy of the
   working one (same tables, column types and content hash).
 
+* **What was reported stays readable.** Schema ``snapshots`` of the working
+  file (dbt snapshots, such as ``customer_equity_monthly_snapshot``: every
+  version of every month the mart has published, with ``valid_from`` /
+  ``valid_to``) is copied whole beside the marts, so BI can query a month
+  "as reported at time X" as well as "as restated now". The ``dbt build``
+  gate also requires every snapshot table to have been run by that build.
+  ``row_counts`` and ``content_hash`` of the log describe schema ``marts``
+  only: a snapshot holds build timestamps, which differ between builds of
+  the same data.
+
 Errors: every refusal raises :class:`PublishRefused` (a
 :class:`~clv.errors.UserError`: one line on the command line, exit code 2)
 naming the gate and the reason.
@@ -76,7 +86,7 @@ import os
 import re
 import subprocess
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
@@ -91,6 +101,8 @@ from clv.errors import UserError
 
 #: Schema copied from the working database, under the same name.
 MARTS_SCHEMA = "marts"
+#: dbt snapshots (the history of what the marts reported), copied whole when present.
+SNAPSHOTS_SCHEMA = "snapshots"
 #: Where the publication log lives in the published file.
 LOG_TABLE = "main.publication_log"
 #: Default published file (git-ignored, like data/).
@@ -231,6 +243,7 @@ def _wal(database: Path) -> Path:
 class _Working:
     tables: list[str]
     as_of_date: date | None
+    snapshots: list[str] = field(default_factory=list)
 
 
 def _inspect_working(working: Path) -> _Working:
@@ -261,18 +274,21 @@ def _inspect_working(working: Path) -> _Working:
                 gate, f"cannot read intermediate.reporting_period: {error}"
             ) from error
         _check_personal_data(connection, tables)
+        snapshots = _mart_tables(connection, schema=SNAPSHOTS_SCHEMA)
     finally:
         connection.close()
-    return _Working(tables, row[0] if row else None)
+    return _Working(tables, row[0] if row else None, snapshots)
 
 
-def _mart_tables(connection: duckdb.DuckDBPyConnection, catalog: str | None = None) -> list[str]:
+def _mart_tables(
+    connection: duckdb.DuckDBPyConnection, catalog: str | None = None, schema: str = MARTS_SCHEMA
+) -> list[str]:
     catalog_filter = "current_database()" if catalog is None else _sql_string(catalog)
     rows = connection.execute(
         "select table_name from information_schema.tables "
         f"where table_catalog = {catalog_filter} and table_schema = ? "
         "and table_type in ('BASE TABLE', 'VIEW') order by table_name",
-        [MARTS_SCHEMA],
+        [schema],
     ).fetchall()
     return [name for (name,) in rows]
 
@@ -281,8 +297,14 @@ def _parse_timestamp(text: str) -> float:
     return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
 
 
-def _check_run_results(run_results: Path, working: Path, tables: list[str]) -> dict:
-    """Gate ``dbt build``: a complete, green ``dbt build`` that wrote ``working``."""
+def _check_run_results(
+    run_results: Path, working: Path, tables: list[str], snapshots: Sequence[str] = ()
+) -> dict:
+    """Gate ``dbt build``: a complete, green ``dbt build`` that wrote ``working``.
+
+    Every mart in ``tables`` and every snapshot in ``snapshots`` must have been
+    built by it.
+    """
     gate = "dbt build"
     if not run_results.is_file():
         raise PublishRefused(gate, f"no {run_results}: run `dbt build` first")
@@ -314,6 +336,16 @@ def _check_run_results(run_results: Path, working: Path, tables: list[str]) -> d
     if not_built:
         raise PublishRefused(
             gate, f"marts not built by the last `dbt build`: {', '.join(not_built)}"
+        )
+    snapshotted = {
+        r["unique_id"].rsplit(".", 1)[-1]
+        for r in results
+        if r["unique_id"].startswith("snapshot.") and r["status"] == "success"
+    }
+    not_snapshotted = [table for table in snapshots if table not in snapshotted]
+    if not_snapshotted:
+        raise PublishRefused(
+            gate, f"snapshots not run by the last `dbt build`: {', '.join(not_snapshotted)}"
         )
     _check_written_by(metadata, run_results, working)
     return document
@@ -424,6 +456,7 @@ def _write_copy(
     tables: list[str],
     log_row: dict,
     run_results_meta: tuple[dict, Path],
+    snapshots: Sequence[str] = (),
 ) -> Publication:
     """Copy the marts and the log into ``temporary`` (a new file) and return the publication."""
     connection = duckdb.connect(str(temporary))
@@ -439,18 +472,15 @@ def _write_copy(
         if _wal(working).exists():
             raise PublishRefused("working database", "a dbt build started during publication")
         _check_written_by(*run_results_meta, working)
-        if _mart_tables(connection, "working") != tables:
-            raise PublishRefused("working database", "the marts changed during publication")
-        connection.execute(f"create schema {_quote(MARTS_SCHEMA)}")
-        row_counts: dict[str, int] = {}
-        for table in tables:
-            target = f"{_quote(MARTS_SCHEMA)}.{_quote(table)}"
-            connection.execute(f"create table {target} as select * from working.{target}")
-            (copied,) = connection.execute(f"select count(*) from {target}").fetchone()
-            (source,) = connection.execute(f"select count(*) from working.{target}").fetchone()
-            if copied != source:
-                raise PublishRefused("copy", f"{table}: copied {copied} of {source} rows")
-            row_counts[table] = int(copied)
+        if _mart_tables(connection, "working") != tables or list(snapshots) != _mart_tables(
+            connection, "working", schema=SNAPSHOTS_SCHEMA
+        ):
+            raise PublishRefused(
+                "working database", "the marts or snapshots changed during publication"
+            )
+        row_counts = _copy_schema(connection, MARTS_SCHEMA, tables)
+        if snapshots:
+            _copy_schema(connection, SNAPSHOTS_SCHEMA, snapshots)
         connection.execute("detach working")
         hashes = schema_hash(connection, MARTS_SCHEMA)
 
@@ -503,6 +533,23 @@ def _write_copy(
     return publication
 
 
+def _copy_schema(
+    connection: duckdb.DuckDBPyConnection, schema: str, tables: list[str]
+) -> dict[str, int]:
+    """Copy ``tables`` of ``schema`` from the attached ``working`` file; their row counts."""
+    connection.execute(f"create schema {_quote(schema)}")
+    row_counts: dict[str, int] = {}
+    for table in tables:
+        target = f"{_quote(schema)}.{_quote(table)}"
+        connection.execute(f"create table {target} as select * from working.{target}")
+        (copied,) = connection.execute(f"select count(*) from {target}").fetchone()
+        (source,) = connection.execute(f"select count(*) from working.{target}").fetchone()
+        if copied != source:
+            raise PublishRefused("copy", f"{table}: copied {copied} of {source} rows")
+        row_counts[table] = int(copied)
+    return row_counts
+
+
 def publish(
     working: Path | None = None,
     published: Path | None = None,
@@ -530,7 +577,7 @@ def publish(
         raise PublishRefused("arguments", "the published file must differ from the working one")
 
     state = _inspect_working(working)  # gates "working database" and "personal data"
-    document = _check_run_results(run_results, working, state.tables)
+    document = _check_run_results(run_results, working, state.tables, state.snapshots)
     report = checks(working, raw_dir)
     if not report.success:
         raise PublishRefused("mart checks", _one_line(report.summary_lines()))
@@ -556,6 +603,7 @@ def publish(
                     "dbt_invocation_id": document["metadata"].get("invocation_id"),
                 },
                 (document["metadata"], run_results),
+                state.snapshots,
             )
             _fsync(temporary)
             os.replace(temporary, published)

@@ -4,9 +4,10 @@
 
 {#- One row per cohort month, acquisition channel and month since
     acquisition (0 up to the reporting period's as_of_month): the cohort's
-    size, its customers active at the month's end, the month's orders and
-    amounts, and the acquisition spend allocated to the cohort. The base of
-    cohort_clv and cohort_clv_by_channel. -#}
+    size, its customers active at the month's end, its customers with a
+    valid order in the month, the month's orders and amounts, and the
+    acquisition spend allocated to the cohort. The base of cohort_clv and
+    cohort_clv_by_channel. -#}
 with
 
 customer_months as (
@@ -26,6 +27,9 @@ cohort_months as (
         count(*) as cohort_size,
         sum(case when is_active then 1 else 0 end) as active_customers,
         sum(case when is_lost then 1 else 0 end) as lost_customers,
+        {#- orders counts the customer's rows of int_orders_enriched (valid
+            orders) in the month. -#}
+        sum(case when orders > 0 then 1 else 0 end) as ordering_customers,
         sum(orders) as orders,
         sum(revenue) as revenue,
         sum(gross_margin) as gross_margin,
@@ -41,6 +45,7 @@ final as (
         cohort_months.cohort_size,
         cohort_months.active_customers,
         cohort_months.lost_customers,
+        cohort_months.ordering_customers,
         cohort_months.orders,
         cohort_months.revenue,
         cohort_months.gross_margin,

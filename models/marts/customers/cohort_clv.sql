@@ -17,6 +17,7 @@ cohort_months as (
         sum(cohort_size) as cohort_size,
         sum(active_customers) as active_customers,
         sum(lost_customers) as lost_customers,
+        sum(ordering_customers) as ordering_customers,
         sum(orders) as orders,
         sum(revenue) as revenue,
         sum(gross_margin) as gross_margin,
