@@ -1,8 +1,8 @@
 """The email and loyalty value marts, checked from Python on the simulated warehouse.
 
 Each test recomputes a mart figure from the staging layer (or from another
-mart) with pandas and compares: NPS, subscriber counts, the LTV formula against
-``clv.formulas.email_subscriber_ltv``, the month spine and the churn buckets.
+mart) with pandas and compares: NPS, subscriber counts, the LTV formulas against
+their Python twins in ``clv.formulas``, the month spine and the churn buckets.
 """
 
 from __future__ import annotations
@@ -12,7 +12,13 @@ import math
 import pandas as pd
 import pytest
 
-from clv.formulas import email_subscriber_ltv
+from clv.formulas import (
+    email_expected_months_on_list,
+    email_net_profit_per_subscriber_month,
+    email_subscriber_ltv,
+    email_subscriber_ltv_seed_formula,
+    email_unsubscribe_hazard,
+)
 from clv.warehouse import connect_read_only
 
 
@@ -105,18 +111,51 @@ def test_email_spend_is_allocated_up_to_the_as_of_date(warehouse, as_of_date):
 
 
 def test_subscriber_ltv_is_the_python_formula(warehouse):
+    horizon_years = 5  # dbt_project.yml, clv_horizon_years
     cohorts = _frame(warehouse, "select * from marts.email_subscriber_ltv")
+    with_subscribers = cohorts[cohorts.subscribers > 0]
+    assert len(with_subscribers) > 0
+    for row in with_subscribers.itertuples():
+        months = row.subscriber_months_on_list
+        assert months == pytest.approx(row.average_active_months * row.subscribers)
+        profit = email_net_profit_per_subscriber_month(
+            row.email_gross_margin, row.email_spend, months
+        )
+        expected_months = email_expected_months_on_list(
+            row.unsubscribed_subscribers, months, horizon_years
+        )
+        assert row.net_profit_per_customer_month == pytest.approx(profit)
+        assert row.monthly_unsubscribe_hazard == pytest.approx(
+            email_unsubscribe_hazard(row.unsubscribed_subscribers, months)
+        )
+        assert row.expected_months_on_list == pytest.approx(expected_months)
+        assert row.subscriber_ltv == pytest.approx(email_subscriber_ltv(profit, expected_months))
+        revenue_based = email_net_profit_per_subscriber_month(
+            row.email_revenue, row.email_spend, months
+        )
+        assert row.subscriber_ltv_revenue_based == pytest.approx(
+            email_subscriber_ltv(revenue_based, expected_months)
+        )
     with_customers = cohorts[cohorts.customers_from_email > 0]
     assert len(with_customers) > 0
     for row in with_customers.itertuples():
-        profit = (row.email_revenue - row.email_spend) / row.customers_from_email
-        expected = profit * row.average_active_months
-        assert email_subscriber_ltv(
-            row.email_revenue, row.email_spend, row.customers_from_email, row.average_active_months
-        ) == pytest.approx(expected)
-        assert row.subscriber_ltv == pytest.approx(expected)
-    without = cohorts[cohorts.customers_from_email == 0]
-    assert without.subscriber_ltv.isna().all()
+        assert row.subscriber_ltv_seed_formula == pytest.approx(
+            email_subscriber_ltv_seed_formula(
+                row.email_revenue,
+                row.email_spend,
+                row.customers_from_email,
+                row.average_active_months,
+            )
+        )
+    assert cohorts[cohorts.customers_from_email == 0].subscriber_ltv_seed_formula.isna().all()
+    assert cohorts[cohorts.subscribers == 0].subscriber_ltv.isna().all()
+
+
+def test_expected_months_on_list_is_capped_at_the_horizon(warehouse):
+    cohorts = _frame(warehouse, "select * from marts.email_subscriber_ltv where subscribers > 0")
+    assert cohorts.expected_months_on_list.between(0, 12 * 5).all()
+    nobody_left = cohorts[cohorts.unsubscribed_subscribers == 0]
+    assert (nobody_left.expected_months_on_list == 12 * 5).all()
 
 
 def test_email_marts_hold_no_email_column(warehouse):

@@ -13,7 +13,11 @@ from clv.formulas import (
     acquisition_equity,
     customer_equity,
     discounted_clv,
+    email_expected_months_on_list,
+    email_net_profit_per_subscriber_month,
     email_subscriber_ltv,
+    email_subscriber_ltv_seed_formula,
+    email_unsubscribe_hazard,
     gupta_lehmann_clv,
     referral_value,
     retention_equity,
@@ -279,13 +283,13 @@ def test_referral_value_rejects_bad_input(args, message):
     assert str(excinfo.value).startswith(message)
 
 
-def test_email_subscriber_ltv_example():
+def test_email_subscriber_ltv_seed_formula_example():
     assert (3_000_000 - 1_200_000) / 1_000 == 1_800
-    assert email_subscriber_ltv(3_000_000, 1_200_000, 1_000, 10) == 18_000
+    assert email_subscriber_ltv_seed_formula(3_000_000, 1_200_000, 1_000, 10) == 18_000
 
 
-def test_email_subscriber_ltv_can_be_negative():
-    assert email_subscriber_ltv(1_000, 3_000, 100, 10) == -200
+def test_email_subscriber_ltv_seed_formula_can_be_negative():
+    assert email_subscriber_ltv_seed_formula(1_000, 3_000, 100, 10) == -200
 
 
 @pytest.mark.parametrize(
@@ -298,9 +302,107 @@ def test_email_subscriber_ltv_can_be_negative():
         ((1, 0, 1, -1), "average_active_months must be 0 or more"),
     ],
 )
-def test_email_subscriber_ltv_rejects_bad_input(args, message):
+def test_email_subscriber_ltv_seed_formula_rejects_bad_input(args, message):
     with pytest.raises(InvalidParameterError) as excinfo:
-        email_subscriber_ltv(*args)
+        email_subscriber_ltv_seed_formula(*args)
+    assert str(excinfo.value).startswith(message)
+
+
+def test_email_subscriber_ltv_worked_example():
+    """docs/formulas.md: 8 a subscriber-month × 20 expected months = 160."""
+    profit = email_net_profit_per_subscriber_month(80_000, 16_000, 8_000)
+    assert profit == 8
+    assert email_unsubscribe_hazard(400, 8_000) == 0.05
+    months = email_expected_months_on_list(400, 8_000, horizon_years=5)
+    assert months == 20
+    assert email_subscriber_ltv(profit, months) == 160
+    revenue_based = email_net_profit_per_subscriber_month(200_000, 16_000, 8_000)
+    assert email_subscriber_ltv(revenue_based, months) == 460
+
+
+def test_email_expected_months_on_list_is_capped_at_the_horizon():
+    assert email_expected_months_on_list(0, 300, horizon_years=5) == 60
+    assert email_expected_months_on_list(100, 7_000, horizon_years=5) == 60
+    assert email_expected_months_on_list(100, 7_000, horizon_years=6) == 70
+    assert email_unsubscribe_hazard(0, 300) == 0
+
+
+def _synthetic_cohort(months_observed: float, subscribers: int = 2_000, hazard: float = 0.05):
+    """A cohort whose subscribers behave identically every month, observed for a while.
+
+    Stays on the list are exponential with ``hazard`` a month (quantiles of the
+    distribution, so the sample is the same for every window); each subscriber
+    brings 25 of revenue and 10 of gross margin and costs 2 of email spend a
+    month on the list, and first buys through email after 1 to 20 months on it
+    (spread evenly). Stays longer than the window are right-censored at its end.
+    """
+    stays = [-math.log(1 - (i + 0.5) / subscribers) / hazard for i in range(subscribers)]
+    on_list = [min(stay, months_observed) for stay in stays]
+    first_purchase = [1 + i % 20 for i in range(subscribers)]
+    months = sum(on_list)
+    return {
+        "subscribers": subscribers,
+        "unsubscribes": sum(1 for stay in stays if stay <= months_observed),
+        "subscriber_months": months,
+        "revenue": 25 * months,
+        "margin": 10 * months,
+        "spend": 2 * months,
+        "customers_from_email": sum(
+            1 for stay, first in zip(on_list, first_purchase, strict=True) if stay >= first
+        ),
+    }
+
+
+def _ltv(cohort: dict) -> float:
+    profit = email_net_profit_per_subscriber_month(
+        cohort["margin"], cohort["spend"], cohort["subscriber_months"]
+    )
+    months = email_expected_months_on_list(
+        cohort["unsubscribes"], cohort["subscriber_months"], horizon_years=5
+    )
+    return email_subscriber_ltv(profit, months)
+
+
+def _seed_ltv(cohort: dict) -> float:
+    return email_subscriber_ltv_seed_formula(
+        cohort["revenue"],
+        cohort["spend"],
+        cohort["customers_from_email"],
+        cohort["subscriber_months"] / cohort["subscribers"],
+    )
+
+
+def test_email_subscriber_ltv_does_not_grow_with_the_observation_window():
+    """The issue's invariance: observed 10 or 20 months, the same LTV within 1 %."""
+    ten, twenty = _synthetic_cohort(10), _synthetic_cohort(20)
+    assert twenty["subscriber_months"] > 1.5 * ten["subscriber_months"]
+    assert _ltv(twenty) == pytest.approx(_ltv(ten), rel=0.01)
+    # Both near the truth: 8 a month × 1 / 0.05 = 20 months = 160.
+    assert _ltv(ten) == pytest.approx(160, rel=0.01)
+
+
+def test_email_subscriber_ltv_seed_formula_grows_with_the_observation_window():
+    """The seed formula fails the same invariance (the reason it is not subscriber_ltv)."""
+    ten, twenty = _synthetic_cohort(10), _synthetic_cohort(20)
+    assert _seed_ltv(twenty) > 1.3 * _seed_ltv(ten)
+
+
+@pytest.mark.parametrize(
+    ("function", "args", "message"),
+    [
+        (email_net_profit_per_subscriber_month, (1, -1, 1), "email_cost must be 0 or more"),
+        (email_net_profit_per_subscriber_month, (1, 0, 0), "subscriber_months must be more than 0"),
+        (email_unsubscribe_hazard, (-1, 10), "unsubscribes must be 0 or more"),
+        (email_unsubscribe_hazard, (1, 0), "subscriber_months must be more than 0"),
+        (email_expected_months_on_list, (1, 10, 0), "horizon_years must be at least 1"),
+        (email_expected_months_on_list, (1, 10, 2.5), "horizon_years must be a whole number"),
+        (email_subscriber_ltv, (8, -1), "expected_months_on_list must be 0 or more"),
+        (email_subscriber_ltv, (math.nan, 1), "net_profit_per_subscriber_month must be a finite"),
+    ],
+)
+def test_email_subscriber_ltv_parts_reject_bad_input(function, args, message):
+    with pytest.raises(InvalidParameterError) as excinfo:
+        function(*args)
     assert str(excinfo.value).startswith(message)
 
 

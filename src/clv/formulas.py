@@ -25,7 +25,11 @@ __all__ = [
     "acquisition_equity",
     "customer_equity",
     "discounted_clv",
+    "email_expected_months_on_list",
+    "email_net_profit_per_subscriber_month",
     "email_subscriber_ltv",
+    "email_subscriber_ltv_seed_formula",
+    "email_unsubscribe_hazard",
     "gupta_lehmann_clv",
     "referral_value",
     "retention_equity",
@@ -258,18 +262,21 @@ def referral_value(base_clv: float, referrals_per_customer: float, conversion_ra
     return referrals * conversion * clv
 
 
-def email_subscriber_ltv(
+def email_subscriber_ltv_seed_formula(
     email_revenue: float,
     email_cost: float,
     customers_from_email: float,
     average_active_months: float,
 ) -> float:
-    """Email subscriber LTV = (revenue − cost) ÷ customers × average active months.
+    """The seed formula as written: (revenue − cost) ÷ customers × average active months.
 
-    (email revenue − email cost) ÷ customers acquired by email is the net profit
-    per customer-month; times the months a subscriber stays active gives the
-    lifetime value. Worked example: 3,000,000 − 1,200,000 = 1,800,000; ÷ 1,000
-    customers = 1,800 a customer a month; × 10 months = 18,000.
+    docs/formulas.md, "Email subscriber LTV", formula 1: (email revenue − email
+    cost) ÷ customers acquired by email, which the seed calls the net profit per
+    customer-month, times the months a subscriber stays active. Worked example:
+    3,000,000 − 1,200,000 = 1,800,000; ÷ 1,000 customers = 1,800 a customer;
+    × 10 months = 18,000. The first factor is a per-customer figure for one
+    period: fed with totals to date it counts the observation window twice, so
+    the warehouse's ``subscriber_ltv`` uses :func:`email_subscriber_ltv`.
 
     customers_from_email must be more than 0; the other inputs >= 0.
     """
@@ -278,6 +285,74 @@ def email_subscriber_ltv(
     customers = _positive("customers_from_email", customers_from_email)
     months = _non_negative("average_active_months", average_active_months)
     return (revenue - cost) / customers * months
+
+
+def email_net_profit_per_subscriber_month(
+    email_margin: float, email_cost: float, subscriber_months: float
+) -> float:
+    """Net email profit per subscriber-month = (margin − cost) ÷ subscriber-months on the list.
+
+    docs/formulas.md, "Email subscriber LTV", formula 2. ``email_margin`` is the
+    gross margin (or, for the revenue-based variant, the revenue) of the orders
+    attributed to the subscribers; ``email_cost`` the email spend allocated to
+    them; ``subscriber_months`` the months they were on the list. Example:
+    (80,000 − 16,000) ÷ 8,000 = 8.
+
+    email_margin may be negative; email_cost >= 0; subscriber_months > 0.
+    """
+    margin = _number("email_margin", email_margin)
+    cost = _non_negative("email_cost", email_cost)
+    months = _positive("subscriber_months", subscriber_months)
+    return (margin - cost) / months
+
+
+def email_unsubscribe_hazard(unsubscribes: float, subscriber_months: float) -> float:
+    """Monthly unsubscribe hazard h = unsubscribes ÷ subscriber-months on the list.
+
+    The maximum-likelihood rate of an exponential stay from right-censored
+    stays (events ÷ exposure): subscribers still on the list add their months
+    and no event. Example: 400 ÷ 8,000 = 0.05 a month.
+
+    unsubscribes >= 0; subscriber_months > 0.
+    """
+    events = _non_negative("unsubscribes", unsubscribes)
+    months = _positive("subscriber_months", subscriber_months)
+    return events / months
+
+
+def email_expected_months_on_list(
+    unsubscribes: float, subscriber_months: float, horizon_years: int
+) -> float:
+    """Expected months on the list = min(1 ÷ h, 12 × horizon_years); the cap when h = 0.
+
+    h is :func:`email_unsubscribe_hazard`; 1 ÷ h is the mean of an exponential
+    stay. Examples (horizon 5 years): 8,000 ÷ 400 = 20; no unsubscribe -> 60;
+    7,000 ÷ 100 = 70 -> 60.
+
+    unsubscribes >= 0; subscriber_months > 0; horizon_years a whole number >= 1.
+    """
+    events = _non_negative("unsubscribes", unsubscribes)
+    months = _positive("subscriber_months", subscriber_months)
+    cap = 12 * _positive_integer("horizon_years", horizon_years)
+    if events == 0 or months > cap * events:
+        return float(cap)
+    return months / events
+
+
+def email_subscriber_ltv(
+    net_profit_per_subscriber_month: float, expected_months_on_list: float
+) -> float:
+    """Email subscriber LTV = net profit per subscriber-month × expected months on the list.
+
+    docs/formulas.md, "Email subscriber LTV", formula 2: both factors are rates
+    or durations, not totals to date, so a cohort observed twice as long with
+    the same monthly behaviour gets the same LTV. Example: 8 × 20 = 160.
+
+    expected_months_on_list >= 0; the profit may be negative.
+    """
+    profit = _number("net_profit_per_subscriber_month", net_profit_per_subscriber_month)
+    months = _non_negative("expected_months_on_list", expected_months_on_list)
+    return profit * months
 
 
 # ------------------------------------------------- Gupta & Lehmann, customer equity

@@ -56,13 +56,14 @@ final as (
         subscribers.subscriber_id,
         subscribers.customer_id,
         subscribers.signup_source,
-        {#- Months from the first subscribe to the last unsubscribe, or to
-            the end of the as-of date for a subscriber still active, in
-            average calendar months of 365.25 / 12 days. -#}
+        {#- Months on the list: from the first subscribe to the last
+            unsubscribe, or to the end of the as-of date (as_of_end(),
+            midnight after it) for a subscriber still active, in average
+            calendar months of 365.25 / 12 days. Summed per cohort, they are
+            the exposure of the unsubscribe hazard. -#}
         cast({{ dbt.datediff(
             'subscribers.subscribed_at',
-            'coalesce(subscribers.unsubscribed_at, '
-                ~ dbt.dateadd('day', 1, 'reporting_period.as_of_date') ~ ')',
+            'coalesce(subscribers.unsubscribed_at, ' ~ as_of_end() ~ ')',
             'day'
         ) }} as {{ type_double() }}) / (365.25 / 12) as active_months,
         subscribers.unsubscribed_at is null as is_active,
