@@ -327,21 +327,13 @@ def _check_run_results(
         raise PublishRefused(gate, f"{len(bad)} of {len(results)} nodes did not pass: {shown}")
     if not any(r["unique_id"].split(".", 1)[0] in ("test", "unit_test") for r in results):
         raise PublishRefused(gate, "the last `dbt build` ran no tests")
-    built = {
-        r["unique_id"].rsplit(".", 1)[-1]
-        for r in results
-        if r["unique_id"].startswith("model.") and r["status"] == "success"
-    }
+    built = _succeeded(results, "model")
     not_built = [table for table in tables if table not in built]
     if not_built:
         raise PublishRefused(
             gate, f"marts not built by the last `dbt build`: {', '.join(not_built)}"
         )
-    snapshotted = {
-        r["unique_id"].rsplit(".", 1)[-1]
-        for r in results
-        if r["unique_id"].startswith("snapshot.") and r["status"] == "success"
-    }
+    snapshotted = _succeeded(results, "snapshot")
     not_snapshotted = [table for table in snapshots if table not in snapshotted]
     if not_snapshotted:
         raise PublishRefused(
@@ -349,6 +341,15 @@ def _check_run_results(
         )
     _check_written_by(metadata, run_results, working)
     return document
+
+
+def _succeeded(results: list[dict], resource_type: str) -> set[str]:
+    """Names of the nodes of ``resource_type`` (model, snapshot) that ran successfully."""
+    return {
+        r["unique_id"].rsplit(".", 1)[-1]
+        for r in results
+        if r["unique_id"].startswith(f"{resource_type}.") and r["status"] == "success"
+    }
 
 
 def _check_written_by(metadata: dict, run_results: Path, working: Path) -> None:
