@@ -168,7 +168,6 @@ def test_staging_reaches_marts_only_through_the_as_of_cut(manifest):
         and node["name"] not in READS_ALL_OF_STAGING
         for dep in node["depends_on"]["nodes"]
         if dep.split(".")[-1].startswith("stg_")
-        and dep.split(".")[-1] != "stg_reference__currency_rates"
     )
     assert not offenders, "read a staging model past the as-of cut: " + ", ".join(offenders)
 

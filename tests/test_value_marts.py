@@ -84,13 +84,19 @@ def test_channel_split_adds_up_to_the_cohort(tables):
     )
 
 
-def test_repeat_rate_matches_an_independent_computation(tables):
+def _valid_orders_to_date(tables) -> pd.DataFrame:
+    """Valid orders placed by the end of the as-of date, with their month."""
     orders = tables["orders"]
     as_of = pd.Timestamp(tables["period"]["as_of_date"].iloc[0]) + pd.Timedelta(days=1)
     valid = orders[
         orders["is_completed"] & ~orders["is_cancelled"] & (orders["ordered_at"] < as_of)
     ].copy()
     valid["month"] = valid["ordered_at"].dt.to_period("M").dt.to_timestamp()
+    return valid
+
+
+def test_repeat_rate_matches_an_independent_computation(tables):
+    valid = _valid_orders_to_date(tables)
     valid = valid.sort_values(["customer_id", "ordered_at", "order_id"])
     valid["order_number"] = valid.groupby("customer_id").cumcount() + 1
     first_month = valid[valid["order_number"] == 1].set_index("customer_id")["month"]
@@ -140,12 +146,7 @@ def test_customer_values_match_the_orders(tables):
 
 def test_ordering_customers_match_an_independent_computation(tables):
     """ordering_customers: distinct cohort customers with a valid order in the month."""
-    orders = tables["orders"]
-    as_of = pd.Timestamp(tables["period"]["as_of_date"].iloc[0]) + pd.Timedelta(days=1)
-    valid = orders[
-        orders["is_completed"] & ~orders["is_cancelled"] & (orders["ordered_at"] < as_of)
-    ].copy()
-    valid["month"] = valid["ordered_at"].dt.to_period("M").dt.to_timestamp()
+    valid = _valid_orders_to_date(tables)
     valid["cohort_month"] = valid.groupby("customer_id")["month"].transform("min")
     expected = valid.groupby(["cohort_month", "month"])["customer_id"].nunique()
 
