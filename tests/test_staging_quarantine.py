@@ -136,3 +136,46 @@ def test_hand_made_rows_are_staged_or_rejected_exactly_as_expected(tiny_warehous
     assert parquet_rows(tiny_warehouse.raw_dir, table) == expected["raw"]
     assert (staged, rejected) == (expected["staged"], expected["rejected"])
     assert reasons == expected["rejected_by_reason"]
+
+
+def test_cascaded_rejections_name_the_rejected_parent_and_orphans_do_not(tiny_warehouse):
+    """A rejection that follows from another names it; an orphan names a parent never delivered.
+
+    The hand-made rows hold both kinds: order 112 was rejected for its
+    currency, so its line is a cascade; order 999 and customer 999 were never
+    delivered; order 119 belongs to customer 10, who was rejected for an
+    invalid email.
+    """
+    with connect_read_only(tiny_warehouse.database) as connection:
+        rows = connection.execute(
+            "select source_table, record_key, reason, parent_source_table, parent_record_key, "
+            "parent_reason from audit.rejected_rows "
+            "where source_table in ('shop.order_items', 'shop.orders') "
+            "and record_key in ('112|1', '999|1', '119', '118')"
+        ).fetchall()
+    found = {(table, key): rest for table, key, *rest in rows}
+    assert found[("shop.order_items", "112|1")] == [
+        "unknown_order",
+        "shop.orders",
+        "112",
+        "unknown_currency",
+    ]
+    assert found[("shop.order_items", "999|1")] == ["unknown_order", "shop.orders", "999", None]
+    assert found[("shop.orders", "118")] == ["unknown_customer", "shop.customers", "999", None]
+    assert found[("shop.orders", "119")][:3] == ["unknown_customer", "shop.customers", "10"]
+    assert found[("shop.orders", "119")][3] is not None
+
+
+def test_rejection_summary_counts_cascades(tiny_warehouse):
+    with connect_read_only(tiny_warehouse.database) as connection:
+        summary = dict(
+            connection.execute(
+                "select source_table, cascaded_rows from audit.rejection_summary"
+            ).fetchall()
+        )
+        (expected,) = connection.execute(
+            "select count(*) from audit.rejected_rows "
+            "where source_table = 'shop.order_items' and parent_reason is not null"
+        ).fetchone()
+    assert summary["shop.order_items"] == expected >= 1
+    assert summary["shop.customers"] == 0

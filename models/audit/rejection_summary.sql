@@ -37,7 +37,8 @@ row_counts as (
 rejected_counts as (
     select
         source_table,
-        count(*) as rejected_rows
+        count(*) as rejected_rows,
+        sum(case when parent_reason is not null then 1 else 0 end) as cascaded_rows
     from rejected_rows
     group by 1
 ),
@@ -48,6 +49,7 @@ final as (
         row_counts.raw_rows,
         row_counts.staged_rows,
         coalesce(rejected_counts.rejected_rows, 0) as rejected_rows,
+        coalesce(rejected_counts.cascaded_rows, 0) as cascaded_rows,
         case
             when row_counts.raw_rows = 0 then cast(0 as {{ type_double() }})
             else cast(coalesce(rejected_counts.rejected_rows, 0) as {{ type_double() }}) / row_counts.raw_rows

@@ -68,7 +68,7 @@ ranked as (
     from row_checks
 ),
 
-final as (
+checked as (
     select
         ranked.campaign_id,
         ranked.subscriber_id,
@@ -92,6 +92,21 @@ final as (
         on ranked.campaign_id = campaigns.campaign_id
     left join subscribers
         on ranked.subscriber_id = subscribers.subscriber_id
+),
+
+final as (
+    {# Rule 10 rejections name the row they refer to (see audit.rejected_rows). #}
+    select
+        *,
+        case
+            when rejection_reason = 'unknown_campaign' then 'email.email_campaigns'
+            when rejection_reason = 'unknown_subscriber' then 'email.email_subscriptions'
+        end as parent_source_table,
+        case
+            when rejection_reason = 'unknown_campaign' then cast(campaign_id as {{ dbt.type_string() }})
+            when rejection_reason = 'unknown_subscriber' then cast(subscriber_id as {{ dbt.type_string() }})
+        end as parent_record_key
+    from checked
 )
 
 select * from final

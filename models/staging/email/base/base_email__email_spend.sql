@@ -74,7 +74,7 @@ ranked as (
     from row_checks
 ),
 
-final as (
+checked as (
     select
         ranked.campaign_id,
         ranked.cost_type,
@@ -96,6 +96,19 @@ final as (
     from ranked
     left join campaigns
         on ranked.campaign_id = campaigns.campaign_id
+),
+
+final as (
+    {# Rule 10 rejections name the row they refer to (see audit.rejected_rows). #}
+    select
+        *,
+        case
+            when rejection_reason = 'unknown_campaign' then 'email.email_campaigns'
+        end as parent_source_table,
+        case
+            when rejection_reason = 'unknown_campaign' then cast(campaign_id as {{ dbt.type_string() }})
+        end as parent_record_key
+    from checked
 )
 
 select * from final

@@ -52,7 +52,7 @@ ranked as (
     from row_checks
 ),
 
-final as (
+checked as (
     select
         ranked.customer_id,
         ranked.loyalty_tier,
@@ -71,6 +71,19 @@ final as (
     from ranked
     left join customers
         on ranked.customer_id = customers.customer_id
+),
+
+final as (
+    {# Rule 10 rejections name the row they refer to (see audit.rejected_rows). #}
+    select
+        *,
+        case
+            when rejection_reason = 'unknown_customer' then 'shop.customers'
+        end as parent_source_table,
+        case
+            when rejection_reason = 'unknown_customer' then cast(customer_id as {{ dbt.type_string() }})
+        end as parent_record_key
+    from checked
 )
 
 select * from final

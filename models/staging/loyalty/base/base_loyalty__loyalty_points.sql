@@ -2,16 +2,25 @@
     cast, with the first contract rule it breaks
     (docs/raw_data_contract.md) as rejection_reason, null when clean.
 
-    Rule 13 (redemption_exceeds_balance) is sequential: a redemption is
-    checked against the balance of the accepted entries before it, and a
-    rejected redemption does not lower the balance for the next one. Plain
+    Rule 13 (redemption_exceeds_balance, expiry_exceeds_balance) is
+    sequential: a redemption or an expiry is checked against the balance of
+    the accepted entries before it, and a rejected one does not lower the
+    balance for the next entry. Plain
     window sums cannot express that, and recursive CTEs are not portable, so
     the ledger is solved by fixed-point passes: pass 0 accepts every entry;
     pass k recomputes each balance from pass k-1's accepted entries and
     accepts a redemption when it fits. After k passes at least the first k
     redemptions of every customer are final; has_settled_balance says
     whether the last pass changed nothing, i.e. the result is the exact
-    sequential one (a data test holds it to that). -#}
+    sequential one (a data test holds it to that).
+
+    Cascades: a rejection caused by the rejection of another raw row names
+    that row in parent_source_table and parent_record_key (audit.rejected_rows
+    adds the parent's reason). Rule 10 names the referenced row. Rule 13
+    names an earlier earn of the same customer that was rejected (the one
+    with the largest entry_id) when the entry would have fitted the balance
+    had the rejected earns before it counted; otherwise the entry exceeds
+    the balance on its own and names no parent. -#}
 {%- set passes = var('points_balance_passes', 8) -%}
 with
 
@@ -133,10 +142,46 @@ ledger_pass_0 as (
     ledger_pass_{{ pass }} as (
         select
             *,
-            entry_type != 'redeem' or points <= points_balance_before as is_accepted
+            entry_type = 'earn' or points <= points_balance_before as is_accepted
         from balances_pass_{{ pass }}
     ),
 {% endfor %}
+lost_earns as (
+    {# Rule 13 cascades: the points of rejected earns before each entry. A
+       duplicate_key earn is not lost (its first copy is accepted); an earn
+       rejected for an unreadable type counts when it reads 'earn' ignoring
+       case and spaces. #}
+    select
+        raw_row_id,
+        coalesce(sum(case when is_lost_earn then points else 0 end) over (
+            partition by customer_id
+            order by entry_at, entry_id
+            rows between unbounded preceding and 1 preceding
+        ), 0) as lost_points_before,
+        max(case when is_lost_earn then entry_id end) over (
+            partition by customer_id
+            order by entry_at, entry_id
+            rows between unbounded preceding and 1 preceding
+        ) as last_lost_earn_id
+    from (
+        select
+            raw_row_id,
+            entry_id,
+            customer_id,
+            entry_at,
+            points,
+            coalesce(
+                reference_rejection_reason is not null
+                and reference_rejection_reason != 'duplicate_key'
+                and lower(trim(entry_type)) = 'earn'
+                and points > 0,
+                false
+            ) as is_lost_earn
+        from referenced
+        where entry_id is not null and customer_id is not null and entry_at is not null
+    ) as candidates
+),
+
 ledger as (
     select
         ledger_pass_{{ passes }}.entry_id,
@@ -166,13 +211,36 @@ final as (
         coalesce(ledger.has_settled_balance, true) as has_settled_balance,
         case
             when referenced.reference_rejection_reason is not null then referenced.reference_rejection_reason
-            when not ledger.is_accepted then 'redemption_exceeds_balance'
-        end as rejection_reason
+            when not ledger.is_accepted and referenced.entry_type = 'redeem' then 'redemption_exceeds_balance'
+            when not ledger.is_accepted then 'expiry_exceeds_balance'
+        end as rejection_reason,
+        case
+            when referenced.reference_rejection_reason = 'unknown_customer' then 'shop.customers'
+            when referenced.reference_rejection_reason = 'unknown_order' then 'shop.orders'
+            when
+                referenced.reference_rejection_reason is null
+                and not ledger.is_accepted
+                and referenced.points <= ledger.points_balance_before + lost_earns.lost_points_before
+                then 'loyalty.loyalty_points'
+        end as parent_source_table,
+        case
+            when referenced.reference_rejection_reason = 'unknown_customer'
+                then cast(referenced.customer_id as {{ dbt.type_string() }})
+            when referenced.reference_rejection_reason = 'unknown_order'
+                then cast(referenced.order_id as {{ dbt.type_string() }})
+            when
+                referenced.reference_rejection_reason is null
+                and not ledger.is_accepted
+                and referenced.points <= ledger.points_balance_before + lost_earns.lost_points_before
+                then cast(lost_earns.last_lost_earn_id as {{ dbt.type_string() }})
+        end as parent_record_key
     from referenced
     left join ledger
         on
             referenced.entry_id = ledger.entry_id
             and referenced.reference_rejection_reason is null
+    left join lost_earns
+        on referenced.raw_row_id = lost_earns.raw_row_id
 )
 
 select * from final

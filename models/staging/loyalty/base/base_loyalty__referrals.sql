@@ -67,7 +67,7 @@ ranked as (
     from row_checks
 ),
 
-final as (
+checked as (
     select
         ranked.referral_id,
         ranked.referrer_customer_id,
@@ -85,12 +85,37 @@ final as (
             when referrers.customer_id is null then 'unknown_customer'
             when ranked.referred_customer_id is not null and referred_customers.customer_id is null
                 then 'unknown_customer'
-        end as rejection_reason
+        end as rejection_reason,
+        case
+            when referrers.customer_id is null then ranked.referrer_customer_id
+            else ranked.referred_customer_id
+        end as checked_customer_id
     from ranked
     left join customers as referrers
         on ranked.referrer_customer_id = referrers.customer_id
     left join customers as referred_customers
         on ranked.referred_customer_id = referred_customers.customer_id
+),
+
+final as (
+    {# Rule 10 rejections name the row they refer to (see audit.rejected_rows):
+       the referrer when it is unknown, else the referred customer. #}
+    select
+        referral_id,
+        referrer_customer_id,
+        referred_customer_id,
+        referred_email_hash,
+        referred_at,
+        loaded_at,
+        raw_row_id,
+        record_key,
+        raw_record,
+        rejection_reason,
+        case when rejection_reason = 'unknown_customer' then 'shop.customers' end as parent_source_table,
+        case
+            when rejection_reason = 'unknown_customer' then cast(checked_customer_id as {{ dbt.type_string() }})
+        end as parent_record_key
+    from checked
 )
 
 select * from final

@@ -81,7 +81,10 @@ final as (
         case
             when row_rejection_reason is not null then row_rejection_reason
             when key_rank > 1 then 'duplicate_key'
-        end as rejection_reason
+        end as rejection_reason,
+        {# No rule 10 here: these rejections never follow from another row's. #}
+        cast(null as {{ dbt.type_string() }}) as parent_source_table,
+        cast(null as {{ dbt.type_string() }}) as parent_record_key
     from ranked
 )
 

@@ -68,7 +68,7 @@ ranked as (
     from row_checks
 ),
 
-final as (
+checked as (
     select
         ranked.order_id,
         ranked.line_number,
@@ -95,6 +95,19 @@ final as (
     from ranked
     left join orders
         on ranked.order_id = orders.order_id
+),
+
+final as (
+    {# Rule 10 rejections name the row they refer to (see audit.rejected_rows). #}
+    select
+        *,
+        case
+            when rejection_reason = 'unknown_order' then 'shop.orders'
+        end as parent_source_table,
+        case
+            when rejection_reason = 'unknown_order' then cast(order_id as {{ dbt.type_string() }})
+        end as parent_record_key
+    from checked
 )
 
 select * from final

@@ -57,7 +57,7 @@ ranked as (
     from row_checks
 ),
 
-final as (
+checked as (
     select
         ranked.refund_id,
         ranked.order_id,
@@ -80,6 +80,19 @@ final as (
     from ranked
     left join orders
         on ranked.order_id = orders.order_id
+),
+
+final as (
+    {# Rule 10 rejections name the row they refer to (see audit.rejected_rows). #}
+    select
+        *,
+        case
+            when rejection_reason = 'unknown_order' then 'shop.orders'
+        end as parent_source_table,
+        case
+            when rejection_reason = 'unknown_order' then cast(order_id as {{ dbt.type_string() }})
+        end as parent_record_key
+    from checked
 )
 
 select * from final
