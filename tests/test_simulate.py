@@ -220,6 +220,8 @@ def test_every_injected_row_is_rejected_with_its_recorded_reason(dirty):
         assert not any(r is not None for r in reasons[name][: entry["clean_rows"]]), name
         assert all(r is not None for r in reasons[name][entry["clean_rows"] :]), name
     assert summarize(reasons) == {name: e["defects"] for name, e in manifest["tables"].items()}
+    # Without --corrupt-rows every appended row is rejected for the reason it was built for.
+    assert all(e["expected_rejections"] == e["defects"] for e in manifest["tables"].values())
     covered = {reason for e in manifest["tables"].values() for reason in e["defects"]}
     # --bad-rows injects no expiry above the balance; --corrupt-rows makes them by cascade.
     assert covered == set(ref.REASONS) - {"expiry_exceeds_balance"}

@@ -28,9 +28,12 @@ damaged row now references a rejected one. The kinds, and the contract rule
 Besides, a few parent rows are deleted outright (customers, orders, campaigns
 and every row of a few subscribers, :data:`DELETED`), so their children become
 orphans with no rejected parent in raw: ``unknown_customer``, ``unknown_order``,
-``unknown_campaign``, ``unknown_subscriber``. Timestamps that are part of a key
-(email_subscriptions.event_at) and the spend dates are never shifted, so every
-key stays unique.
+``unknown_campaign``, ``unknown_subscriber``. Ids are never changed, and
+timestamps that are part of a key (email_subscriptions.event_at) and the spend
+dates are never shifted; a code that is part of a composite key
+(email_subscriptions.event_type, email_spend.cost_type, marketing_spend.channel
+and purpose) may be miswritten, which changes the key's text but not which row
+it is, and never makes two rows share a key.
 
 Cascades follow from the contract: the children of a damaged or deleted parent
 are rejected as ``unknown_*`` (and theirs in turn), and a rejected earn in the
