@@ -126,6 +126,7 @@ class Corrupted:
 
 
 def _kinds_for(spec: TableSpec) -> list[str]:
+    """The kinds of damage that apply to a table, in the order its budget is spread."""
     kinds = []
     if spec.currency:
         kinds += ["currency_case", "currency_padded"]
