@@ -13,6 +13,8 @@ from clv.cli import main
         (["generate", "--customers", "0"], "--customers must be at least 1"),
         (["generate", "--start", "2024-02-01", "--end", "2024-01-01"], "is after --end"),
         (["generate", "--bad-rows", "0.9"], "--bad-rows must be between 0 and 0.5"),
+        (["generate", "--corrupt-rows", "0.3"], "--corrupt-rows must be between 0 and 0.2"),
+        (["generate", "--corrupt-rows", "-0.1"], "--corrupt-rows must be between 0 and 0.2"),
         (["summary", "--database", "/nonexistent/clv.duckdb"], "no warehouse at"),
     ],
 )

@@ -220,8 +220,11 @@ def test_every_injected_row_is_rejected_with_its_recorded_reason(dirty):
         assert not any(r is not None for r in reasons[name][: entry["clean_rows"]]), name
         assert all(r is not None for r in reasons[name][entry["clean_rows"] :]), name
     assert summarize(reasons) == {name: e["defects"] for name, e in manifest["tables"].items()}
+    # Without --corrupt-rows every appended row is rejected for the reason it was built for.
+    assert all(e["expected_rejections"] == e["defects"] for e in manifest["tables"].values())
     covered = {reason for e in manifest["tables"].values() for reason in e["defects"]}
-    assert covered == set(ref.REASONS)
+    # --bad-rows injects no expiry above the balance; --corrupt-rows makes them by cascade.
+    assert covered == set(ref.REASONS) - {"expiry_exceeds_balance"}
 
 
 def test_the_contract_checker_rejects_broken_rows(clean):
@@ -257,6 +260,46 @@ def test_the_contract_checker_rejects_broken_rows(clean):
     }
     items = tables["shop.order_items"]
     assert set(reasons["shop.order_items"][_col(items, "order_id") == 4]) == {"unknown_order"}
+
+
+def test_rule_13_rejects_redemptions_and_expiries_above_the_accepted_balance(clean):
+    """A rejected debit does not lower the balance; expiries get their own reason code."""
+    _, _, tables = clean
+    customers = tables["shop.customers"]
+    customer_id = int(_col(customers, "customer_id")[0])
+    created = int(_us(customers, "created_at")[0])
+    ledger = [  # (entry_type, points); one hour apart, in entry_id order
+        ("earn", 100),
+        ("expire", 150),  # above 100: rejected, balance stays 100
+        ("redeem", 100),  # fits: balance 0
+        ("expire", 1),  # above 0: rejected
+        ("redeem", 5),  # above 0: rejected
+        ("earn", 10),
+        ("expire", 10),  # fits: the rejected debits above did not lower the balance
+    ]
+    entry_at = created + 3_600_000_000 * np.arange(1, len(ledger) + 1)
+    points = pa.table(
+        {
+            "entry_id": pa.array(np.arange(1, len(ledger) + 1), pa.int64()),
+            "customer_id": pa.array([customer_id] * len(ledger), pa.int64()),
+            "entry_type": [kind for kind, _ in ledger],
+            "points": pa.array([n for _, n in ledger], pa.int64()),
+            "entry_at": pa.array(entry_at, pa.int64()).cast(pa.timestamp("us")),
+            "order_id": pa.nulls(len(ledger), pa.int64()),
+            "_loaded_at": pa.array(entry_at + US_PER_DAY, pa.int64()).cast(pa.timestamp("us")),
+        },
+        schema=SPECS["loyalty.loyalty_points"].schema,
+    )
+    reasons = classify({**tables, "loyalty.loyalty_points": points})["loyalty.loyalty_points"]
+    assert reasons.tolist() == [
+        None,
+        "expiry_exceeds_balance",
+        None,
+        "expiry_exceeds_balance",
+        "redemption_exceeds_balance",
+        None,
+        None,
+    ]
 
 
 def test_loaded_at_is_two_am_the_day_after_the_event(clean):

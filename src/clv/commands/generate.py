@@ -43,6 +43,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="RATE",
         help="share of extra defective rows injected into every raw table (0 to 0.5)",
     )
+    parser.add_argument(
+        "--corrupt-rows",
+        type=float,
+        default=0.0,
+        metavar="RATE",
+        help=(
+            "share of the rows of every raw table corrupted in place or deleted, so that "
+            "rejections cascade to the rows that reference them (0 to 0.2)"
+        ),
+    )
     parser.set_defaults(func=run)
 
 
@@ -57,6 +67,8 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(f"--start {start} is after --end {args.end}")
     if not 0.0 <= args.bad_rows <= 0.5:
         raise UserError("--bad-rows must be between 0 and 0.5")
+    if not 0.0 <= args.corrupt_rows <= 0.2:
+        raise UserError("--corrupt-rows must be between 0 and 0.2")
     generate(
         customers=args.customers,
         start=start,
@@ -64,6 +76,7 @@ def run(args: argparse.Namespace) -> int:
         seed=args.seed,
         out=args.out,
         bad_rows=args.bad_rows,
+        corrupt_rows=args.corrupt_rows,
         verbose=True,
     )
     return 0

@@ -5,7 +5,8 @@ It writes one Parquet file per raw table of ``docs/raw_data_contract.md`` plus a
 :mod:`~clv.simulate.orders`, :mod:`~clv.simulate.email`,
 :mod:`~clv.simulate.loyalty`, :mod:`~clv.simulate.marketing` simulate the clean
 data (pure numpy, no I/O); :mod:`~clv.simulate.assemble` turns it into the
-contract's tables (:mod:`~clv.simulate.tables`); :mod:`~clv.simulate.defects`
+contract's tables (:mod:`~clv.simulate.tables`); :mod:`~clv.simulate.corruption`
+damages rows in place and deletes a few parents; :mod:`~clv.simulate.defects`
 appends rule-breaking rows; :mod:`~clv.simulate.contract` checks rows against
 the contract's rules; :mod:`~clv.simulate.writer` writes the files and
 :mod:`~clv.simulate.generator` runs it all.

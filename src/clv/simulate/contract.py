@@ -202,7 +202,13 @@ def classify(
 
 
 def _check_balances(check: _Classifier) -> None:
-    """Rule 13: a redemption may not exceed the balance of the accepted entries before it."""
+    """Rule 13: a redemption or expiry may not exceed the balance of the accepted entries before it.
+
+    Entries are taken per customer in (entry_at, entry_id) order; a rejected
+    redemption or expiry does not lower the balance for the entries after it.
+    Redemptions are rejected as ``redemption_exceeds_balance``, expiries as
+    ``expiry_exceeds_balance``.
+    """
     table = check.table
     rows = np.flatnonzero(check.open)
     if len(rows) == 0:
@@ -213,7 +219,7 @@ def _check_balances(check: _Classifier) -> None:
     entry_type = np.asarray(table["entry_type"].combine_chunks().take(pa.array(rows)).to_pylist())
     points = _num(table, "points")[rows].astype(np.int64)
     signed = np.where(entry_type == "earn", points, -points)
-    redeem = entry_type == "redeem"
+    debit = (entry_type == "redeem") | (entry_type == "expire")
     starts = np.flatnonzero(np.r_[True, customer[1:] != customer[:-1]])
     counts = np.diff(np.r_[starts, len(rows)])
     rejected = np.zeros(len(rows), bool)
@@ -221,17 +227,21 @@ def _check_balances(check: _Classifier) -> None:
         effective = np.where(rejected, 0, signed)
         running = np.cumsum(effective)
         before = running - effective - np.repeat(np.r_[0, running][starts], counts)
-        failing = redeem & ~rejected & (points > before)
+        failing = debit & ~rejected & (points > before)
         if not failing.any():
             break
-        # Only each customer's first failing redemption is certain; recompute after it.
+        # Only each customer's first failing debit is certain; recompute after it.
         group = np.repeat(np.arange(len(starts)), counts)
         first = np.flatnonzero(failing)
         _, keep = np.unique(group[first], return_index=True)
         rejected[first[keep]] = True
-    mask = np.zeros(table.num_rows, bool)
-    mask[rows[rejected]] = True
-    check.mark(mask, "redemption_exceeds_balance")
+    for kind, code in (
+        ("redeem", "redemption_exceeds_balance"),
+        ("expire", "expiry_exceeds_balance"),
+    ):
+        mask = np.zeros(table.num_rows, bool)
+        mask[rows[rejected & (entry_type == kind)]] = True
+        check.mark(mask, code)
 
 
 def summarize(reasons: dict[str, np.ndarray]) -> dict[str, dict[str, int]]:

@@ -164,7 +164,7 @@ def split_count(total: int, reasons: tuple[str, ...]) -> dict[str, int]:
     return {r: base + (1 if i < remainder else 0) for i, r in enumerate(reasons)}
 
 
-def _us(table: pa.Table, column: str) -> np.ndarray:
+def micros(table: pa.Table, column: str) -> np.ndarray:
     """A timestamp or date column as int64 microseconds."""
     values = table[column].combine_chunks()
     if pa.types.is_date32(values.type):
@@ -172,11 +172,13 @@ def _us(table: pa.Table, column: str) -> np.ndarray:
     return values.cast(pa.int64()).to_numpy(zero_copy_only=False)
 
 
-def _int(table: pa.Table, column: str) -> np.ndarray:
+def int_values(table: pa.Table, column: str) -> np.ndarray:
+    """A column as a numpy array (its own dtype)."""
     return table[column].combine_chunks().to_numpy(zero_copy_only=False)
 
 
-def _loaded_after(event_us: np.ndarray) -> np.ndarray:
+def loaded_after(event_us: np.ndarray) -> np.ndarray:
+    """The nightly load after each event (µs): 02:00 the next day."""
     return ((event_us // (DAY * US)) + 1) * DAY * US + LOAD_HOUR * HOUR * US
 
 
@@ -231,7 +233,8 @@ class Context:
         return self.created_us[customer_id - 1]
 
 
-def _set(table: pa.Table, column: str, values: object) -> pa.Table:
+def set_column(table: pa.Table, column: str, values: object) -> pa.Table:
+    """``table`` with ``column`` replaced; numpy timestamps and dates are given in µs."""
     index = table.schema.get_field_index(column)
     field_type = table.schema.field(index).type
     if isinstance(values, np.ndarray) and pa.types.is_timestamp(field_type):
@@ -245,9 +248,10 @@ def _set(table: pa.Table, column: str, values: object) -> pa.Table:
     return table.set_column(index, column, array)
 
 
-def _null(table: pa.Table, column: str) -> pa.Table:
+def null_column(table: pa.Table, column: str) -> pa.Table:
+    """``table`` with every value of ``column`` null."""
     field_type = table.schema.field(column).type
-    return _set(table, column, pa.nulls(table.num_rows, field_type))
+    return set_column(table, column, pa.nulls(table.num_rows, field_type))
 
 
 class Injector:
@@ -266,25 +270,25 @@ class Injector:
         ctx, name = self.ctx, self.name
         copy = ctx.take(name, n, rows)
         if name == "shop.customers":
-            copy = _set(copy, "customer_id", ctx.fresh_ids(name, "customer_id", n))
-            copy = _set(copy, "email", ctx.emails(n))
-            copy = _null(copy, "referred_by_customer_id")
+            copy = set_column(copy, "customer_id", ctx.fresh_ids(name, "customer_id", n))
+            copy = set_column(copy, "email", ctx.emails(n))
+            copy = null_column(copy, "referred_by_customer_id")
         elif name == "shop.order_items":
             counter = ctx.counters.get("line_no", 0)
             ctx.counters["line_no"] = counter + n
-            copy = _set(copy, "line_no", (6 + counter + np.arange(n)).astype(np.int32))
+            copy = set_column(copy, "line_no", (6 + counter + np.arange(n)).astype(np.int32))
         elif name == "email.email_subscriptions":
-            copy = _set(copy, "subscriber_id", ctx.fresh_ids(name, "subscriber_id", n))
-            copy = _set(copy, "email", ctx.emails(n))
-            copy = _null(copy, "customer_id")
+            copy = set_column(copy, "subscriber_id", ctx.fresh_ids(name, "subscriber_id", n))
+            copy = set_column(copy, "email", ctx.emails(n))
+            copy = null_column(copy, "customer_id")
         elif name == "email.email_campaigns":
             ids = ctx.fresh_ids(name, "campaign_id", n)
-            copy = _set(copy, "campaign_id", ids)
+            copy = set_column(copy, "campaign_id", ids)
             suffix = pc.cast(pa.array(ids), pa.string())
-            copy = _set(copy, "name", pc.binary_join_element_wise(copy["name"], suffix, "_v"))
+            copy = set_column(copy, "name", pc.binary_join_element_wise(copy["name"], suffix, "_v"))
         elif name == "email.email_sends":
-            copy = _set(
-                copy, "subscriber_id", self._fresh_send_subscribers(_int(copy, "campaign_id"))
+            copy = set_column(
+                copy, "subscriber_id", self._fresh_send_subscribers(int_values(copy, "campaign_id"))
             )
         elif name == "email.email_spend":
             copy = self._fresh_spend_keys(copy)
@@ -294,14 +298,16 @@ class Injector:
             copy = self._fresh_members(copy)
         else:
             key = self.spec.key[0]
-            copy = _set(copy, key, ctx.fresh_ids(name, key, n))
+            copy = set_column(copy, key, ctx.fresh_ids(name, key, n))
         return copy
 
     def _fresh_send_subscribers(self, campaign: np.ndarray) -> np.ndarray:
         """Per campaign, a subscriber who did not get it and was not picked before."""
         sends, rng, shift = self.table, self.ctx.rng, np.int64(1) << np.int64(32)
-        subscribers = np.unique(_int(sends, "subscriber_id"))
-        taken = np.sort(_int(sends, "campaign_id") * shift + _int(sends, "subscriber_id"))
+        subscribers = np.unique(int_values(sends, "subscriber_id"))
+        taken = np.sort(
+            int_values(sends, "campaign_id") * shift + int_values(sends, "subscriber_id")
+        )
         picked = self.ctx.send_pairs
         chosen = rng.choice(subscribers, len(campaign))
         for _ in range(1000):
@@ -332,16 +338,16 @@ class Injector:
             rows = np.flatnonzero(creative)
             source = rows[index % len(rows)]
             shift = 1 + index // len(rows)
-            campaign = _int(spend, "campaign_id")[source]
-            day_us = _us(spend, "spend_date")[source] - shift * DAY * US
-            copy = _set(copy, "campaign_id", campaign)
-            copy = _set(copy, "cost_type", pa.array(["creative"] * n))
+            campaign = int_values(spend, "campaign_id")[source]
+            day_us = micros(spend, "spend_date")[source] - shift * DAY * US
+            copy = set_column(copy, "campaign_id", campaign)
+            copy = set_column(copy, "cost_type", pa.array(["creative"] * n))
         else:  # no campaigns: platform fees on days before the window
             day_us = (self.ctx.window.start_day - 1 - index) * DAY * US
-            copy = _null(copy, "campaign_id")
-            copy = _set(copy, "cost_type", pa.array(["platform"] * n))
-        copy = _set(copy, "spend_date", day_us)
-        return _set(copy, "_loaded_at", _loaded_after(day_us))
+            copy = null_column(copy, "campaign_id")
+            copy = set_column(copy, "cost_type", pa.array(["platform"] * n))
+        copy = set_column(copy, "spend_date", day_us)
+        return set_column(copy, "_loaded_at", loaded_after(day_us))
 
     def _shift_months(self, copy: pa.Table, before: bool) -> pa.Table:
         """Months outside the window: before its first month (or after its last)."""
@@ -361,16 +367,16 @@ class Injector:
         month = (anchor - months_away) if before else (anchor + months_away)
         month_day = month.astype("datetime64[D]").astype(np.int64)
         next_day = (month + 1).astype("datetime64[D]").astype(np.int64)
-        copy = _set(copy, "spend_month", month_day * DAY * US)
-        copy = _set(copy, "channel", pa.array(channels[(slot // 2) % 4].tolist()))
-        copy = _set(copy, "purpose", pa.array(purposes[slot % 2].tolist()))
-        return _set(copy, "_loaded_at", ((next_day) * DAY + LOAD_HOUR * HOUR) * US)
+        copy = set_column(copy, "spend_month", month_day * DAY * US)
+        copy = set_column(copy, "channel", pa.array(channels[(slot // 2) % 4].tolist()))
+        copy = set_column(copy, "purpose", pa.array(purposes[slot % 2].tolist()))
+        return set_column(copy, "_loaded_at", ((next_day) * DAY + LOAD_HOUR * HOUR) * US)
 
     def _fresh_members(self, copy: pa.Table) -> pa.Table:
         """Customers who are not members, enrolled at a valid time."""
         n = copy.num_rows
         if self.ctx.non_members is None:
-            members = _int(self.table, "customer_id")
+            members = int_values(self.table, "customer_id")
             everyone = np.arange(1, len(self.ctx.created_us) + 1, dtype=np.int64)
             self.ctx.non_members = self.ctx.rng.permutation(np.setdiff1d(everyone, members))
         pool = self.ctx.non_members
@@ -385,31 +391,31 @@ class Injector:
             np.int64
         )
         enrolled -= enrolled % US
-        copy = _set(copy, "customer_id", customer)
-        copy = _set(copy, "enrolled_at", enrolled)
-        return _set(copy, "_loaded_at", _loaded_after(enrolled))
+        copy = set_column(copy, "customer_id", customer)
+        copy = set_column(copy, "enrolled_at", enrolled)
+        return set_column(copy, "_loaded_at", loaded_after(enrolled))
 
     # ---------- reasons
 
     def null_key(self, n: int) -> pa.Table:
         copy = self.fresh(n)
-        return _null(copy, self.spec.key[0])
+        return null_column(copy, self.spec.key[0])
 
     def null_required_value(self, n: int) -> pa.Table:
-        return _null(self.fresh(n), REQUIRED_VALUE[self.name])
+        return null_column(self.fresh(n), REQUIRED_VALUE[self.name])
 
     def invalid_email(self, n: int) -> pa.Table:
         copy = self.fresh(n)
         column = self.spec.emails[0]
-        return _set(copy, column, break_emails(copy[column].combine_chunks()))
+        return set_column(copy, column, break_emails(copy[column].combine_chunks()))
 
     def unknown_currency(self, n: int) -> pa.Table:
         values = self.ctx.rng.choice(UNKNOWN_CURRENCIES, n).tolist()
-        return _set(self.fresh(n), self.spec.currency, pa.array(values))
+        return set_column(self.fresh(n), self.spec.currency, pa.array(values))
 
     def unknown_value(self, n: int) -> pa.Table:
         column = next(c for c in self.spec.categories if c in UNKNOWN_VALUES)
-        return _set(self.fresh(n), column, pa.array([UNKNOWN_VALUES[column]] * n))
+        return set_column(self.fresh(n), column, pa.array([UNKNOWN_VALUES[column]] * n))
 
     def non_positive_amount(self, n: int) -> pa.Table:
         copy = self.fresh(n)
@@ -421,66 +427,66 @@ class Injector:
             bad = np.where(zero, 0, -values).astype(np.int32)
         else:
             bad = np.where(zero, 0, -values).astype(values.dtype)
-        return _set(copy, column, bad)
+        return set_column(copy, column, bad)
 
     def score_out_of_range(self, n: int) -> pa.Table:
         bad = self.ctx.rng.choice([-1, 11, 12, 100], n).astype(np.int32)
-        return _set(self.fresh(n), "score", bad)
+        return set_column(self.fresh(n), "score", bad)
 
     def future_timestamp(self, n: int) -> pa.Table:
         """Loaded two days before the event (fresh key, so not also a duplicate)."""
         if self.name == "marketing.marketing_spend":
             copy = self._shift_months(self.ctx.take(self.name, n), before=False)
-            month = _us(copy, "spend_month")
-            return _set(copy, "_loaded_at", month - (DAY - LOAD_HOUR * HOUR) * US)
+            month = micros(copy, "spend_month")
+            return set_column(copy, "_loaded_at", month - (DAY - LOAD_HOUR * HOUR) * US)
         copy = self.fresh(n)
-        event = _us(copy, self.spec.event)
-        return _set(copy, "_loaded_at", _loaded_after(event) - 2 * DAY * US)
+        event = micros(copy, self.spec.event)
+        return set_column(copy, "_loaded_at", loaded_after(event) - 2 * DAY * US)
 
     def duplicate_key(self, n: int) -> pa.Table:
         """Exact copies loaded 1 to 7 days later (by the last nightly load where possible)."""
-        loaded = _us(self.table, "_loaded_at")
+        loaded = micros(self.table, "_loaded_at")
         last_load = ((self.ctx.window.end_day + 1) * DAY + LOAD_HOUR * HOUR) * US
         early = np.flatnonzero(loaded < last_load)
         copy = self.ctx.take(self.name, n, early if len(early) else None)
-        original = _us(copy, "_loaded_at")
+        original = micros(copy, "_loaded_at")
         later = original + self.ctx.rng.integers(1, 8, n) * DAY * US
         later = np.where(original < last_load, np.minimum(later, last_load), later)
-        return _set(copy, "_loaded_at", later)
+        return set_column(copy, "_loaded_at", later)
 
     def _orphan(
         self, n: int, column: str, extra: Callable[[pa.Table], pa.Table] | None = None
     ) -> pa.Table:
         copy = self.fresh(n)
-        copy = _set(copy, column, self.ctx.orphans(n))
+        copy = set_column(copy, column, self.ctx.orphans(n))
         return extra(copy) if extra else copy
 
     def unknown_customer(self, n: int) -> pa.Table:
         column = "referrer_customer_id" if self.name == "loyalty.referrals" else "customer_id"
         if self.name == "loyalty.referrals":
-            return _null(self._orphan(n, column), "referred_customer_id")
+            return null_column(self._orphan(n, column), "referred_customer_id")
         if self.name == "loyalty.loyalty_members":
             copy = self.ctx.take(self.name, n)
-            return _set(copy, "customer_id", self.ctx.orphans(n))
+            return set_column(copy, "customer_id", self.ctx.orphans(n))
         return self._orphan(n, column)
 
     def unknown_order(self, n: int) -> pa.Table:
         if self.name == "shop.order_items":
             copy = self.ctx.take(self.name, n)
-            return _set(copy, "order_id", self.ctx.orphans(n))
+            return set_column(copy, "order_id", self.ctx.orphans(n))
         return self._orphan(n, "order_id")
 
     def unknown_campaign(self, n: int) -> pa.Table:
         if self.name == "email.email_sends":
             copy = self.ctx.take(self.name, n)
-            return _set(copy, "campaign_id", self.ctx.orphans(n))
+            return set_column(copy, "campaign_id", self.ctx.orphans(n))
         copy = self.fresh(n)
-        copy = _set(copy, "campaign_id", self.ctx.orphans(n))
-        return _set(copy, "cost_type", pa.array(["creative"] * n))
+        copy = set_column(copy, "campaign_id", self.ctx.orphans(n))
+        return set_column(copy, "cost_type", pa.array(["creative"] * n))
 
     def unknown_subscriber(self, n: int) -> pa.Table:
         copy = self.ctx.take(self.name, n)
-        return _set(copy, "subscriber_id", self.ctx.orphans(n))
+        return set_column(copy, "subscriber_id", self.ctx.orphans(n))
 
     def before_customer_created(self, n: int) -> pa.Table:
         """The event moved 1 to 20 days before the customer's sign-up, loaded after it."""
@@ -492,20 +498,20 @@ class Injector:
             if len(rows) == 0:
                 raise _Exhausted
         copy = self.fresh(n, rows)
-        created = self.ctx.created_of(_int(copy, "customer_id"))
+        created = self.ctx.created_of(int_values(copy, "customer_id"))
         event = created - self.ctx.rng.integers(DAY, 20 * DAY, n) * US
-        copy = _set(copy, self.spec.event, event)
+        copy = set_column(copy, self.spec.event, event)
         if self.name == "loyalty.loyalty_points":
-            copy = _null(copy, "order_id")
-        return _set(copy, "_loaded_at", _loaded_after(event))
+            copy = null_column(copy, "order_id")
+        return set_column(copy, "_loaded_at", loaded_after(event))
 
     def refund_exceeds_order(self, n: int) -> pa.Table:
         """A refund above the total of a completed order that has no refund."""
         orders = self.ctx.tables["shop.orders"]
         completed = pc.equal(orders["status"], "completed").to_numpy(zero_copy_only=False)
-        order_id = _int(orders, "order_id")
-        ordered = _us(orders, "ordered_at")
-        refunded = np.isin(order_id, _int(self.table, "order_id"))
+        order_id = int_values(orders, "order_id")
+        ordered = micros(orders, "ordered_at")
+        refunded = np.isin(order_id, int_values(self.table, "order_id"))
         last = self.ctx.window.end * US - 3 * DAY * US
         rows = np.flatnonzero(completed & ~refunded & (ordered <= last))
         if len(rows) == 0 or self.table.num_rows == 0:
@@ -514,10 +520,12 @@ class Injector:
         total = orders["order_total"].combine_chunks().to_numpy(zero_copy_only=False)[pick]
         refunded_at = ordered[pick] + self.ctx.rng.integers(1, 3 * DAY, n) * US
         copy = self.fresh(n)
-        copy = _set(copy, "order_id", order_id[pick])
-        copy = _set(copy, "refunded_at", refunded_at)
-        copy = _set(copy, "amount", np.round(total * self.ctx.rng.uniform(1.05, 1.5, n) + 1.0, 2))
-        return _set(copy, "_loaded_at", _loaded_after(refunded_at))
+        copy = set_column(copy, "order_id", order_id[pick])
+        copy = set_column(copy, "refunded_at", refunded_at)
+        copy = set_column(
+            copy, "amount", np.round(total * self.ctx.rng.uniform(1.05, 1.5, n) + 1.0, 2)
+        )
+        return set_column(copy, "_loaded_at", loaded_after(refunded_at))
 
     def redemption_exceeds_balance(self, n: int) -> pa.Table:
         """A redemption above the member's final balance, after all their entries.
@@ -526,8 +534,8 @@ class Injector:
         that wrongly counted rejected earn rows would not cover it.
         """
         points = self.table
-        customer = _int(points, "customer_id")
-        signed = _int(points, "points") * np.select(
+        customer = int_values(points, "customer_id")
+        signed = int_values(points, "points") * np.select(
             [
                 pc.equal(points["entry_type"], t).to_numpy(zero_copy_only=False)
                 for t in ("earn", "redeem", "expire")
@@ -538,7 +546,7 @@ class Injector:
         balance = np.bincount(inverse, signed, minlength=len(ids)).astype(np.int64)
         earned = np.bincount(inverse, np.maximum(signed, 0), minlength=len(ids)).astype(np.int64)
         last = np.zeros(len(ids), dtype=np.int64)
-        np.maximum.at(last, inverse, _us(points, "entry_at"))
+        np.maximum.at(last, inverse, micros(points, "entry_at"))
         end = self.ctx.window.end * US
         eligible = np.flatnonzero(last <= end - HOUR * US)
         if len(eligible) == 0:
@@ -549,13 +557,13 @@ class Injector:
         entry_at -= entry_at % US
         entry_at = np.maximum(entry_at, last[pick] + US)
         copy = self.fresh(n)
-        copy = _set(copy, "customer_id", ids[pick])
-        copy = _set(copy, "entry_type", pa.array(["redeem"] * n))
+        copy = set_column(copy, "customer_id", ids[pick])
+        copy = set_column(copy, "entry_type", pa.array(["redeem"] * n))
         excess = earned[pick] + self.ctx.rng.integers(1, 500, n)
-        copy = _set(copy, "points", balance[pick] + excess)
-        copy = _set(copy, "entry_at", entry_at)
-        copy = _null(copy, "order_id")
-        return _set(copy, "_loaded_at", _loaded_after(entry_at))
+        copy = set_column(copy, "points", balance[pick] + excess)
+        copy = set_column(copy, "entry_at", entry_at)
+        copy = null_column(copy, "order_id")
+        return set_column(copy, "_loaded_at", loaded_after(entry_at))
 
 
 class _Exhausted(Exception):

@@ -1,4 +1,4 @@
-"""``generate``: simulate every raw table, inject defects, write Parquet and the manifest."""
+"""``generate``: simulate the raw tables, corrupt them, add defects, write Parquet and manifest."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ import pyarrow as pa
 from clv.simulate import reference as ref
 from clv.simulate.assemble import World, raw_tables
 from clv.simulate.calendar import Window
+from clv.simulate.contract import classify, summarize
+from clv.simulate.corruption import corrupt
 from clv.simulate.customers import simulate_customers
 from clv.simulate.defects import inject
 from clv.simulate.email import (
@@ -33,7 +35,16 @@ from clv.simulate.tables import SPECS
 from clv.simulate.writer import write_manifest, write_table
 
 #: Independent random streams, spawned from the seed in this order (never reorder).
-STREAMS = ("customers", "orders", "email", "attribution", "loyalty", "marketing", "defects")
+STREAMS = (
+    "customers",
+    "orders",
+    "email",
+    "attribution",
+    "loyalty",
+    "marketing",
+    "defects",
+    "corruption",
+)
 
 
 def _streams(seed: int) -> dict[str, np.random.Generator]:
@@ -98,6 +109,7 @@ def simulate(customers: int, start: date, end: date, seed: int) -> tuple[dict[st
         "created_us": people.created_at * 1_000_000,
         "next_person_key": next_person_key,
         "defects_rng": rng["defects"],
+        "corruption_rng": rng["corruption"],
     }
     return raw_tables(world), facts
 
@@ -110,12 +122,17 @@ def generate(
     out: Path | str,
     bad_rows: float = 0.0,
     verbose: bool = False,
+    corrupt_rows: float = 0.0,
 ) -> dict:
     """Simulate the raw data set, write ``out/<source>/<table>.parquet`` and ``out/_manifest.json``.
 
-    Deterministic for a given ``seed`` and arguments. With ``bad_rows`` > 0 about
+    Deterministic for a given ``seed`` and arguments. With ``corrupt_rows`` > 0
+    about ``corrupt_rows`` × clean rows of every table are damaged in place or
+    deleted (see :mod:`clv.simulate.corruption`); with ``bad_rows`` > 0 about
     ``bad_rows`` × clean rows defective rows are appended to every table (see
-    :mod:`clv.simulate.defects`); the clean rows stay identical. Returns the manifest.
+    :mod:`clv.simulate.defects`, built from the clean rows). Rows neither
+    touches stay identical. The manifest's ``expected_rejections`` is
+    :func:`clv.simulate.contract.classify` on the written tables. Returns the manifest.
     """
     if customers < 1:
         raise ValueError("customers must be at least 1")
@@ -123,6 +140,8 @@ def generate(
         raise ValueError(f"start {start} is after end {end}")
     if not 0.0 <= bad_rows <= 0.5:
         raise ValueError("bad_rows must be between 0 and 0.5")
+    if not 0.0 <= corrupt_rows <= 0.2:
+        raise ValueError("corrupt_rows must be between 0 and 0.2")
     began = time.perf_counter()
     out = Path(out)
     tables, facts = simulate(customers, start, end, seed)
@@ -135,16 +154,26 @@ def generate(
         facts["next_person_key"],
         facts["defects_rng"],
     )
+    corrupted = corrupt(tables, corrupt_rows, facts["created_us"], facts["corruption_rng"])
+    written = {}
+    for name, spec in SPECS.items():
+        kept, bad = corrupted.tables[name], defects[name]
+        written[name] = pa.concat_tables([kept, bad]) if bad.num_rows else kept
+        write_table(written[name], out / spec.path)
+    expected = summarize(classify(written))
     manifest_tables = {}
     for name, spec in SPECS.items():
-        clean, bad = tables[name], defects[name]
-        table = pa.concat_tables([clean, bad]) if bad.num_rows else clean
-        write_table(table, out / spec.path)
+        clean = tables[name]
+        corruptions = corrupted.counts(name)
         manifest_tables[name] = {
             "path": spec.path,
             "clean_rows": clean.num_rows,
-            "defect_rows": bad.num_rows,
+            "defect_rows": defects[name].num_rows,
             "defects": {reason: n for reason, n in counts[name].items() if n},
+            "corrupted_rows": sum(corruptions.values()),
+            "corruptions": corruptions,
+            "deleted_rows": clean.num_rows - corrupted.tables[name].num_rows,
+            "expected_rejections": expected[name],
         }
     manifest = {
         "seed": seed,
@@ -152,6 +181,7 @@ def generate(
         "end": end.isoformat(),
         "customers": customers,
         "bad_rows": bad_rows,
+        "corrupt_rows": corrupt_rows,
         "generated_at": datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z"),
         "tables": manifest_tables,
     }
@@ -162,10 +192,14 @@ def generate(
         width = max(len(name) for name in manifest_tables)
         for name, entry in manifest_tables.items():
             extra = f"  (+{entry['defect_rows']:,} defective)" if entry["defect_rows"] else ""
+            if entry["corrupted_rows"] or entry["deleted_rows"]:
+                extra += (
+                    f"  ({entry['corrupted_rows']:,} corrupted, {entry['deleted_rows']:,} deleted)"
+                )
             print(f"  {name:<{width}}  {entry['clean_rows']:>12,} rows{extra}")
         print(
             f"Done in {elapsed:.1f} s (simulate {simulated - began:.1f} s, "
-            f"defects and write {elapsed - (simulated - began):.1f} s)."
+            f"defects, checks and write {elapsed - (simulated - began):.1f} s)."
         )
     return manifest
 

@@ -54,6 +54,7 @@ REASONS = (
     "before_customer_created",
     "refund_exceeds_order",
     "redemption_exceeds_balance",
+    "expiry_exceeds_balance",
 )
 
 #: What `local@domain.tld` means here: no blanks, exactly one @, a dot in the domain.
