@@ -27,7 +27,7 @@ from clv.warehouse import connect_read_only
 from tests.conftest import Warehouse, build_warehouse
 
 CORRUPT_ROWS = 0.01
-BAD_ROWS = 0.02
+BAD_ROWS = 0.01
 SEED = 7177
 
 #: Per child table, its rule-10 reasons, the parent's raw file and the parent's key column.
