@@ -126,3 +126,32 @@
         "cast(row_number() over (partition by raw_record order by loaded_at) as " ~ dbt.type_string() ~ ")",
     ])) }}
 {%- endmacro %}
+
+
+{% macro rejected_reference_table(reason) -%}
+    {#- The table a rule-10 rejection refers to, by its reason code: the one
+        place that maps unknown_customer, unknown_order, unknown_campaign and
+        unknown_subscriber to their raw tables. Null for every other reason. -#}
+    case {{ reason }}
+        when 'unknown_customer' then 'shop.customers'
+        when 'unknown_order' then 'shop.orders'
+        when 'unknown_campaign' then 'email.email_campaigns'
+        when 'unknown_subscriber' then 'email.email_subscriptions'
+    end
+{%- endmacro %}
+
+
+{% macro rejected_reference_key(reason, columns) -%}
+    {#- The id a rule-10 rejection refers to, as record_key text: `columns`
+        maps each rule-10 reason the model can give to the column holding
+        the referenced id, e.g. {'unknown_order': 'order_id'}. Null for any
+        other reason. -#}
+    {%- if columns | length == 0 -%}
+        {{ exceptions.raise_compiler_error("rejected_reference_key: columns must not be empty") }}
+    {%- endif -%}
+    case {{ reason }}
+        {%- for code, column in columns.items() %}
+            when '{{ code }}' then cast({{ column }} as {{ dbt.type_string() }})
+        {%- endfor %}
+    end
+{%- endmacro %}

@@ -98,14 +98,10 @@ final as (
     {# Rule 10 rejections name the row they refer to (see audit.rejected_rows). #}
     select
         *,
-        case
-            when rejection_reason = 'unknown_campaign' then 'email.email_campaigns'
-            when rejection_reason = 'unknown_subscriber' then 'email.email_subscriptions'
-        end as parent_source_table,
-        case
-            when rejection_reason = 'unknown_campaign' then cast(campaign_id as {{ dbt.type_string() }})
-            when rejection_reason = 'unknown_subscriber' then cast(subscriber_id as {{ dbt.type_string() }})
-        end as parent_record_key
+        {{ rejected_reference_table('rejection_reason') }} as parent_source_table,
+        {{ rejected_reference_key(
+            'rejection_reason', {'unknown_campaign': 'campaign_id', 'unknown_subscriber': 'subscriber_id'}
+        ) }} as parent_record_key
     from checked
 )
 

@@ -193,47 +193,19 @@ ledger as (
         on ledger_pass_{{ passes }}.entry_id = ledger_pass_{{ passes - 1 }}.entry_id
 ),
 
-final as (
+settled as (
     select
-        referenced.entry_id,
-        referenced.customer_id,
-        referenced.order_id,
-        referenced.entry_type,
-        referenced.points,
+        referenced.*,
         ledger.points_balance_before,
-        referenced.entry_at,
-        referenced.loaded_at,
-        referenced.raw_row_id,
-        referenced.record_key,
-        referenced.raw_record,
-        case when referenced.entry_type = 'earn' then referenced.points else -referenced.points end
-            as points_delta,
-        coalesce(ledger.has_settled_balance, true) as has_settled_balance,
-        case
-            when referenced.reference_rejection_reason is not null then referenced.reference_rejection_reason
-            when not ledger.is_accepted and referenced.entry_type = 'redeem' then 'redemption_exceeds_balance'
-            when not ledger.is_accepted then 'expiry_exceeds_balance'
-        end as rejection_reason,
-        case
-            when referenced.reference_rejection_reason = 'unknown_customer' then 'shop.customers'
-            when referenced.reference_rejection_reason = 'unknown_order' then 'shop.orders'
-            when
-                referenced.reference_rejection_reason is null
-                and not ledger.is_accepted
-                and referenced.points <= ledger.points_balance_before + lost_earns.lost_points_before
-                then 'loyalty.loyalty_points'
-        end as parent_source_table,
-        case
-            when referenced.reference_rejection_reason = 'unknown_customer'
-                then cast(referenced.customer_id as {{ dbt.type_string() }})
-            when referenced.reference_rejection_reason = 'unknown_order'
-                then cast(referenced.order_id as {{ dbt.type_string() }})
-            when
-                referenced.reference_rejection_reason is null
-                and not ledger.is_accepted
-                and referenced.points <= ledger.points_balance_before + lost_earns.lost_points_before
-                then cast(lost_earns.last_lost_earn_id as {{ dbt.type_string() }})
-        end as parent_record_key
+        ledger.is_accepted,
+        ledger.has_settled_balance,
+        lost_earns.last_lost_earn_id,
+        {# Rule 13 cascades: the entry would have fitted with the rejected earns before it. #}
+        coalesce(
+            not ledger.is_accepted
+            and referenced.points <= ledger.points_balance_before + lost_earns.lost_points_before,
+            false
+        ) as is_balance_cascade
     from referenced
     left join ledger
         on
@@ -241,6 +213,39 @@ final as (
             and referenced.reference_rejection_reason is null
     left join lost_earns
         on referenced.raw_row_id = lost_earns.raw_row_id
+),
+
+final as (
+    select
+        entry_id,
+        customer_id,
+        order_id,
+        entry_type,
+        points,
+        points_balance_before,
+        entry_at,
+        loaded_at,
+        raw_row_id,
+        record_key,
+        raw_record,
+        case when entry_type = 'earn' then points else -points end as points_delta,
+        coalesce(has_settled_balance, true) as has_settled_balance,
+        case
+            when reference_rejection_reason is not null then reference_rejection_reason
+            when not is_accepted and entry_type = 'redeem' then 'redemption_exceeds_balance'
+            when not is_accepted then 'expiry_exceeds_balance'
+        end as rejection_reason,
+        case
+            when is_balance_cascade then 'loyalty.loyalty_points'
+            else {{ rejected_reference_table('reference_rejection_reason') }}
+        end as parent_source_table,
+        case
+            when is_balance_cascade then cast(last_lost_earn_id as {{ dbt.type_string() }})
+            else {{ rejected_reference_key(
+                'reference_rejection_reason', {'unknown_customer': 'customer_id', 'unknown_order': 'order_id'}
+            ) }}
+        end as parent_record_key
+    from settled
 )
 
 select * from final

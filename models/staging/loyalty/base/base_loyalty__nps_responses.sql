@@ -82,12 +82,8 @@ final as (
     {# Rule 10 rejections name the row they refer to (see audit.rejected_rows). #}
     select
         *,
-        case
-            when rejection_reason = 'unknown_customer' then 'shop.customers'
-        end as parent_source_table,
-        case
-            when rejection_reason = 'unknown_customer' then cast(customer_id as {{ dbt.type_string() }})
-        end as parent_record_key
+        {{ rejected_reference_table('rejection_reason') }} as parent_source_table,
+        {{ rejected_reference_key('rejection_reason', {'unknown_customer': 'customer_id'}) }} as parent_record_key
     from checked
 )
 

@@ -111,10 +111,9 @@ final as (
         record_key,
         raw_record,
         rejection_reason,
-        case when rejection_reason = 'unknown_customer' then 'shop.customers' end as parent_source_table,
-        case
-            when rejection_reason = 'unknown_customer' then cast(checked_customer_id as {{ dbt.type_string() }})
-        end as parent_record_key
+        {{ rejected_reference_table('rejection_reason') }} as parent_source_table,
+        {{ rejected_reference_key('rejection_reason', {'unknown_customer': 'checked_customer_id'}) }}
+            as parent_record_key
     from checked
 )
 

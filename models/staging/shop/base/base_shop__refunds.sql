@@ -86,12 +86,8 @@ final as (
     {# Rule 10 rejections name the row they refer to (see audit.rejected_rows). #}
     select
         *,
-        case
-            when rejection_reason = 'unknown_order' then 'shop.orders'
-        end as parent_source_table,
-        case
-            when rejection_reason = 'unknown_order' then cast(order_id as {{ dbt.type_string() }})
-        end as parent_record_key
+        {{ rejected_reference_table('rejection_reason') }} as parent_source_table,
+        {{ rejected_reference_key('rejection_reason', {'unknown_order': 'order_id'}) }} as parent_record_key
     from checked
 )
 
