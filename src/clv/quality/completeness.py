@@ -529,8 +529,24 @@ def figures(
 def completeness_plan(
     frames: dict[str, pd.DataFrame], settings: QualitySettings, now: datetime
 ) -> SuitePlan | None:
-    """The suite ``raw.completeness``: a one-row frame of figures, one expectation each."""
-    computed = figures(frames, settings, now)
+    """The suite ``raw.completeness``: a one-row frame of figures, one expectation each.
+
+    Never raises for odd data: a figure that cannot be computed makes the
+    suite fail with a one-line reason.
+    """
+    try:
+        computed = figures(frames, settings, now)
+    except Exception as error:  # noqa: BLE001 - odd data must not crash the gate
+        message = str(error).splitlines()[0] if str(error) else ""
+        return SuitePlan(
+            SUITE,
+            "raw",
+            None,
+            problems=[
+                f"raw files: the completeness figures could not be computed: "
+                f"{type(error).__name__}: {message}"
+            ],
+        )
     if not computed:
         return None
     frame = pd.DataFrame({figure.name: [figure.value] for figure in computed})
