@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
@@ -160,6 +161,88 @@ def test_a_30_percent_partial_delivery_fails_naming_its_file(raw_copy, table):
     figure = broken[figure_name]
     assert figure.file == path
     assert figure.value > 0.1  # a 30 % loss shows as a share far above its band
+
+
+def _recent_order_ids(raw_dir: Path, days: int = 28) -> pd.Series:
+    orders = pd.read_parquet(raw_dir / SPECS["shop.orders"].path)
+    end = orders["_loaded_at"].max().floor("D")
+    return orders.loc[orders["ordered_at"] >= end - pd.Timedelta(days=days), "order_id"]
+
+
+def _rewrite(raw_dir: Path, table: str, change) -> None:
+    path = raw_dir / SPECS[table].path
+    data = pq.read_table(path)
+    frame = change(data.to_pandas())
+    pq.write_table(pa.Table.from_pandas(frame, schema=data.schema, preserve_index=False), path)
+
+
+def _rng() -> np.random.Generator:
+    return np.random.default_rng(1)
+
+
+def lose_recent_lines(raw_dir: Path) -> None:
+    recent = _recent_order_ids(raw_dir)
+    _rewrite(
+        raw_dir,
+        "shop.order_items",
+        lambda f: f[~(f["order_id"].isin(recent) & (_rng().random(len(f)) < 0.5))],
+    )
+
+
+def halve_recent_prices(raw_dir: Path) -> None:
+    recent = _recent_order_ids(raw_dir)
+
+    def change(frame: pd.DataFrame) -> pd.DataFrame:
+        frame.loc[frame["order_id"].isin(recent), "unit_price"] *= 0.5
+        return frame
+
+    _rewrite(raw_dir, "shop.order_items", change)
+
+
+def lose_whole_campaigns(raw_dir: Path) -> None:
+    _rewrite(
+        raw_dir,
+        "email.email_sends",
+        lambda f: f[~(f["campaign_id"] % 10 == 3)],  # every tenth campaign's sends
+    )
+
+
+def lose_recent_sends(raw_dir: Path) -> None:
+    def change(frame: pd.DataFrame) -> pd.DataFrame:
+        recent = frame["sent_at"] >= frame["_loaded_at"].max() - pd.Timedelta(days=28)
+        return frame[~(recent & (_rng().random(len(frame)) < 0.6))]
+
+    _rewrite(raw_dir, "email.email_sends", change)
+
+
+def lose_subscribe_events(raw_dir: Path) -> None:
+    _rewrite(
+        raw_dir,
+        "email.email_subscriptions",
+        lambda f: f[~((f["event_type"] == "subscribe") & (_rng().random(len(f)) < 0.3))],
+    )
+
+
+#: Every figure the partial-delivery tests above do not trip, with a delivery that must.
+MUTATIONS = {
+    "subtotal_mismatch_share": drop_share,  # 30 % of order_items, as above
+    "recent_lines_per_order_ratio": lose_recent_lines,
+    "recent_value_per_line_ratio": halve_recent_prices,
+    "campaigns_without_sends_share": lose_whole_campaigns,
+    "recent_sends_per_campaign_ratio": lose_recent_sends,
+    "unsubscribes_without_subscribe_share": lose_subscribe_events,
+}
+
+
+@pytest.mark.parametrize("figure_name", sorted(MUTATIONS))
+def test_every_figure_can_fail(raw_copy, figure_name):
+    mutation = MUTATIONS[figure_name]
+    if mutation is drop_share:
+        drop_share(raw_copy, "shop.order_items")
+    else:
+        mutation(raw_copy)
+    broken = failed(figures(load_frames(raw_copy), QualitySettings(), NOW))
+    assert figure_name in broken, broken
 
 
 def test_orders_missing_their_last_two_days_fail(raw_copy):

@@ -50,7 +50,9 @@ def test_every_suite_evaluates_a_real_number_of_expectations(full_report):
     by_layer: dict[str, list] = {}
     for suite in report.suites:
         by_layer.setdefault(suite.layer, []).append(suite)
-        assert suite.evaluated >= MIN_EXPECTATIONS[suite.layer], suite
+        # raw.completeness holds one expectation per cross-file figure (12).
+        minimum = 10 if suite.name == "raw.completeness" else MIN_EXPECTATIONS[suite.layer]
+        assert suite.evaluated >= minimum, suite
     assert len(by_layer["raw"]) == len(SPECS) + 1  # a suite per file, and raw.completeness
     assert {s.name for s in by_layer["staging"]} >= {
         "staging.stg_shop__orders",

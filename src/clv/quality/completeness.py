@@ -29,6 +29,9 @@ The figures and the file each one blames (bands: :class:`QualitySettings`):
   the last n days, for each n = 2..7, against the sum of the same weekdays'
   medians over the ``weekday_weeks`` weeks before; the figure is the lowest of the seven ratios
   (``min_recent_volume_ratio``), so a delivery missing its last day(s) stops.
+  A span is judged only when its expected count reaches
+  ``min_recent_volume_expected`` (10 orders): below that, no count is
+  surprising (a 300-customer shop sells about 1.5 orders a day).
 - ``email/email_sends.parquet``
   - campaigns sent (by the delivery's end) with no send (share;
     ``max_campaigns_without_sends_share``);
@@ -322,7 +325,7 @@ def recent_volume_figure(
         before = [day - pd.Timedelta(weeks=w) for w in range(1, settings.weekday_weeks + 1)]
         observed += float(counts.get(day, 0))
         expected += float(np.median([counts.get(d, 0) for d in before]))
-        if back + 1 >= SHORTEST_RECENT_DAYS and expected > 0:
+        if back + 1 >= SHORTEST_RECENT_DAYS and expected >= settings.min_recent_volume_expected:
             ratios.append(observed / expected)
     if not ratios:
         return []

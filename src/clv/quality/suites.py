@@ -94,6 +94,8 @@ class QualitySettings:
     weekday_weeks: int = 8
     #: Orders of the last n days (n = 1..7) at least this share of the same weekdays' median.
     min_recent_volume_ratio: float = 0.2
+    #: A recent span is judged only when the weekday medians expect at least this many orders.
+    min_recent_volume_expected: float = 10.0
     #: Campaigns sent by the delivery's end with no send (share).
     max_campaigns_without_sends_share: float = 0.05
     #: E-mail-attributed orders with no opened send of their campaign (share).
