@@ -273,6 +273,34 @@ def test_partial_order_items_stop_clv_validate_with_one_line_each(raw_copy, tmp_
     assert "Traceback" not in out.out + out.err
 
 
+@pytest.mark.parametrize(
+    ("case", "code", "expected"),
+    [
+        ("garbage order_items", 1, "shop/order_items.parquet: "),
+        ("missing raw dir", 2, "no raw data folder at"),
+        ("unknown table to accept", 2, "unknown raw table 'orders'"),
+    ],
+)
+def test_the_command_line_never_prints_a_traceback(
+    raw_copy, tmp_path, capsys, case, code, expected
+):
+    from clv.cli import main
+
+    argv = ["validate", "--layer", "raw", "--raw-dir", str(raw_copy)]
+    if case == "garbage order_items":
+        (raw_copy / SPECS["shop.order_items"].path).write_bytes(b"not parquet at all")
+    elif case == "missing raw dir":
+        argv[-1] = str(tmp_path / "nowhere")
+    else:
+        argv += ["--accept-volume-change", "orders"]
+
+    assert main([*argv, "--docs-dir", str(tmp_path / "docs")]) == code
+
+    out = capsys.readouterr()
+    assert expected in out.out + out.err
+    assert "Traceback" not in out.out + out.err
+
+
 # ---------------------------------------------------------------- row-count history
 
 
