@@ -4,7 +4,7 @@ Nothing here touches great-expectations' context or a database. Every layer
 produces :class:`SuitePlan` objects (a DataFrame or a SQL query, and its
 expectations) which :mod:`clv.quality.runner` hands to GX. Suites are rebuilt
 on every run, so a bound that depends on the data (the latest load time,
-last run's row count) is a plain number in the expectation and shows as such
+the recorded runs' row counts) is a plain number in the expectation and shows as such
 in the Data Docs. This module holds the thresholds (:class:`QualitySettings`),
 the expectation helpers and the raw suites; the staging, audit and marts
 suites, written as portable SQL, are in :mod:`clv.quality.warehouse_suites`.
@@ -12,7 +12,9 @@ suites, written as portable SQL, are in :mod:`clv.quality.warehouse_suites`.
 - **raw**: one suite per raw table of :data:`clv.simulate.tables.SPECS`,
   checked on the Parquet files themselves (pandas), before any target loads
   or reads them. *Gates* (no ``mostly``): the table has rows, its row count
-  moved less than the band since the last passing run, every contract column
+  is within the band of the recorded passing runs (:mod:`clv.quality.history`:
+  at most ``row_count_max_decline`` below their largest, ``row_count_band``
+  off the latest), every contract column
   exists, ids are not negative, money is within ``±max_abs_amount``,
   timestamps lie between ``earliest_timestamp`` and ``now + max_future`` and
   events are not later than the file's last load plus
@@ -22,6 +24,8 @@ suites, written as portable SQL, are in :mod:`clv.quality.warehouse_suites`.
   emails, negative amounts, events after their load) use
   ``mostly = 1 - max_rejected_share``: a few pass (they will be quarantined),
   a flood fails the gate before dbt's own rejection gate would.
+- **raw.completeness**: the raw files against each other and against their
+  own recent history (:mod:`clv.quality.completeness`), for partial deliveries.
 """
 
 from __future__ import annotations
