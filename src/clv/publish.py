@@ -581,7 +581,9 @@ def publish(
     document = _check_run_results(run_results, working, state.tables, state.snapshots)
     report = checks(working, raw_dir)
     if not report.success:
-        raise PublishRefused("mart checks", _one_line(report.summary_lines()))
+        failing = getattr(report, "failure_lines", None)  # clv.quality's report names each
+        lines = failing() if callable(failing) else []
+        raise PublishRefused("mart checks", _one_line(lines or report.summary_lines()))
     passed = f"working database; personal data; dbt build ({len(document['results'])} nodes)"
     passed += f"; {checks_label}"
 

@@ -6,7 +6,10 @@ inside PostgreSQL (``--target postgres``, connection from the ``CLV_PG_*``
 variables of the dbt profile).
 
 Prints one line per suite (expectations met, the worst failures with their
-observed values) and where the Data Docs are. Exit codes: 0 when every suite
+observed values, one line each: file, check, observed against allowed), where
+the Data Docs are and, when a gate fails, a last line naming the suites that
+stopped it. ``--accept-volume-change TABLE`` accepts a deliberate change in a
+raw table's row count (:mod:`clv.quality.history`). Exit codes: 0 when every suite
 passes, 1 when a gate fails, 2 (through :class:`clv.errors.UserError`) for a
 problem the user can fix, such as a missing warehouse file.
 """
@@ -67,6 +70,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default=None,
         help="Data Docs folder (default: data/quality/docs); raw row-count history beside it",
     )
+    parser.add_argument(
+        "--accept-volume-change",
+        action="append",
+        default=[],
+        metavar="TABLE",
+        help=(
+            "accept a deliberate change in the row count of raw TABLE (e.g. shop.orders, "
+            "or all) after a backfill or deletion: its row-count check only asks for rows, "
+            "and a passing raw run records its count as the new baseline (repeatable)"
+        ),
+    )
     parser.set_defaults(func=run)
 
 
@@ -82,10 +96,12 @@ def run(args: argparse.Namespace) -> int:
         database=args.database or paths.duckdb_path(),
         docs_dir=args.docs_dir or DEFAULT_DOCS_DIR,
         target=args.target or os.environ.get("CLV_TARGET", "duckdb"),
+        accept_volume_change=args.accept_volume_change,
     )
     for line in report.summary_lines():
         print(line)
     if not report.success:
-        print("Quality gate failed.")
+        failed = [suite.name for suite in report.suites if not suite.success]
+        print(f"Quality gate failed. Stopped by: {', '.join(failed)}.")
         return GATE_FAILED
     return 0

@@ -9,7 +9,10 @@
   one portable SQL query and its expectations each.
 - :mod:`clv.quality.warehouses`: where those run: the DuckDB file (read into
   DataFrames) or PostgreSQL (GX's SQL data source, checks in the database).
-- :mod:`clv.quality.history`: raw row counts of earlier runs.
+- :mod:`clv.quality.completeness`: the suite ``raw.completeness``, figures
+  across the raw files that give a partial delivery away.
+- :mod:`clv.quality.history`: raw row counts of the last passing runs (the
+  ratchet, ``--accept-volume-change``).
 - :mod:`clv.quality.runner`: the GX context, data sources, validation
   definitions, checkpoints, Data Docs and the report.
 

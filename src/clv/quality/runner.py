@@ -39,6 +39,7 @@ import pandas as pd
 
 from clv.errors import UserError
 from clv.paths import PROJECT_DIR
+from clv.quality.completeness import completeness_plan, failure_line
 from clv.quality.history import RowCountHistory
 from clv.quality.raw_files import RawFile, preflight, to_frame
 from clv.quality.suites import QualitySettings, SuitePlan, raw_expectations, raw_frame
@@ -93,6 +94,10 @@ class ValidationReport:
                 return suite
         raise KeyError(name)
 
+    def failure_lines(self) -> list[str]:
+        """Every failure of every failed suite, one line each (what ``clv publish`` reports)."""
+        return [line for suite in self.suites if not suite.success for line in suite.failures]
+
     def summary_lines(self) -> list[str]:
         """What ``clv validate`` prints: a line per suite, its worst failures, the docs path."""
         lines: list[str] = []
@@ -133,6 +138,7 @@ def validate(
     history_path: Path | None = None,
     now: datetime | None = None,
     postgres: PostgresSettings | None = None,
+    accept_volume_change: Sequence[str] = (),
 ) -> ValidationReport:
     """Validate ``layers`` and return the report; never raises for bad data.
 
@@ -145,6 +151,10 @@ def validate(
     raw_row_counts.json``) unless ``history_path`` says otherwise; with
     neither, no history is kept and the row-count check only asks for rows.
     ``now`` pins the clock for the raw timestamp bounds (tests).
+    ``accept_volume_change`` names raw tables (``shop.orders``, or ``all``)
+    whose change in row count is deliberate (a backfill, a deletion): their
+    row-count check only asks for rows, and a passing raw run records their
+    count as a new baseline (:mod:`clv.quality.history`).
     """
     settings = settings or QualitySettings()
     chosen = _layers(layers)
@@ -153,13 +163,14 @@ def validate(
     now = now or datetime.now(UTC).replace(tzinfo=None, microsecond=0)
     if history_path is None and docs_dir is not None:
         history_path = Path(docs_dir).parent / "raw_row_counts.json"
+    accepted = _accepted_tables(accept_volume_change)
 
     plans: list[SuitePlan] = []
     raw_counts: dict[str, int] = {}
     history: RowCountHistory | None = None
     if "raw" in chosen:
-        history = RowCountHistory(history_path, Path(raw_dir))
-        raw_plans, raw_counts = _raw_plans(Path(raw_dir), settings, now, history)
+        history = RowCountHistory(history_path, Path(raw_dir), settings.row_count_history_runs)
+        raw_plans, raw_counts = _raw_plans(Path(raw_dir), settings, now, history, accepted)
         plans += raw_plans
     warehouse: DuckDBWarehouse | PostgresWarehouse | None = None
     if "staging" in chosen or "marts" in chosen:
@@ -182,8 +193,25 @@ def validate(
     if history is not None and raw_counts:
         raw_results = [result for result in results if result.layer == "raw"]
         if all(result.success for result in raw_results):
-            history.record(raw_counts)
+            history.record(raw_counts, reset=accepted)
     return ValidationReport(results, docs_path, chosen)
+
+
+def _accepted_tables(tables: Sequence[str] | str) -> frozenset[str]:
+    if isinstance(tables, str):
+        tables = (tables,)
+    names: set[str] = set()
+    for table in tables:
+        if table == "all":
+            names.update(SPECS)
+        elif table in SPECS:
+            names.add(table)
+        else:
+            raise UserError(
+                f"unknown raw table {table!r} for --accept-volume-change: expected "
+                f"all or one of {', '.join(sorted(SPECS))}"
+            )
+    return frozenset(names)
 
 
 def _layers(layers: Sequence[str] | str) -> tuple[str, ...]:
@@ -206,7 +234,11 @@ def _layers(layers: Sequence[str] | str) -> tuple[str, ...]:
 
 
 def _raw_plans(
-    raw_dir: Path, settings: QualitySettings, now: datetime, history: RowCountHistory
+    raw_dir: Path,
+    settings: QualitySettings,
+    now: datetime,
+    history: RowCountHistory,
+    accepted: frozenset[str] = frozenset(),
 ) -> tuple[list[SuitePlan], dict[str, int]]:
     if not raw_dir.is_dir():
         raise UserError(f"no raw data folder at {raw_dir}: run `clv generate` or pass --raw-dir")
@@ -224,12 +256,17 @@ def _raw_plans(
         frame = frames[name]
         counts[name] = len(frame)
         raw_frame(raw.spec, frame, frames)
-        expectations = raw_expectations(raw.spec, frame, settings, now, history.previous(name))
+        runs = [] if name in accepted else history.runs(name)
+        expectations = raw_expectations(raw.spec, frame, settings, now, runs)
         plans.append(
             SuitePlan(
                 suite_name, "raw", frame, expectations, checks=raw.checks, subject=raw.spec.path
             )
         )
+    # Across files: a partial delivery (clv.quality.completeness).
+    completeness = completeness_plan(frames, settings, now)
+    if completeness is not None:
+        plans.append(completeness)
     return plans, counts
 
 
@@ -477,6 +514,18 @@ def describe(result: Any) -> tuple[float, str]:
     head = f"{config.type} on {_target(kwargs)}{_expected(kwargs)}"
     raised = _exception_message(result)
     outcome = result.result or {}
+    meta = config.meta or {}
+    if raised is None and {"file", "label", "unit"} <= set(meta):
+        # A completeness figure: "<file>: <what> <observed> (allowed <band>)".
+        observed = outcome.get("observed_value")
+        return 100.0, failure_line(
+            str(meta["file"]),
+            str(meta["label"]),
+            float(observed) if isinstance(observed, int | float) else None,
+            kwargs.get("min_value"),
+            kwargs.get("max_value"),
+            str(meta["unit"]),
+        )
     if raised is not None:
         return 100.0, f"{head}: could not be evaluated: {raised}"
     if "unexpected_count" in outcome and outcome.get("unexpected_count") is not None:
