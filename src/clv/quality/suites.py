@@ -15,13 +15,13 @@ suites, written as portable SQL, are in :mod:`clv.quality.warehouse_suites`.
   is within the band of the recorded passing runs (:mod:`clv.quality.history`:
   at most ``row_count_max_decline`` below their largest, ``row_count_band``
   off the latest), every contract column
-  exists, ids are not negative, money is within ``±max_abs_amount``,
-  timestamps lie between ``earliest_timestamp`` and ``now + max_future`` and
-  events are not later than the file's last load plus
-  ``event_after_load_tolerance``. Those would break or corrupt the build.
+  exists, ids are not negative, money is within ``±max_abs_amount`` and
+  timestamps lie between ``earliest_timestamp`` and ``now + max_future``.
+  Those would break or corrupt the build.
   *Row defects* the staging quarantine is there to catch (null keys and
   values, duplicates, unknown categories, currencies and references, bad
-  emails, negative amounts, events after their load) use
+  emails, negative amounts, events after their load or after the file's
+  last load plus ``event_after_load_tolerance``) use
   ``mostly = 1 - max_rejected_share``: a few pass (they will be quarantined),
   a flood fails the gate before dbt's own rejection gate would.
 - **raw.completeness**: the raw files against each other and against their
@@ -368,26 +368,34 @@ def raw_expectations(
             )
         )
 
-    # Gate: absurd timestamps; row defect: events after their load.
+    # Gate: absurd timestamps; row defect: events after the file's last load.
     latest_allowed = now + settings.max_future
     last_load = frame["_loaded_at"].max() if "_loaded_at" in frame else None
     for column_field in spec.schema:
         if not _is_time(column_field.type):
             continue
-        upper = latest_allowed
-        if column_field.name == spec.event and last_load is not None and not pd.isna(last_load):
-            upper = min(upper, last_load.to_pydatetime() + settings.event_after_load_tolerance)
         expectations.append(
             between(
                 column_field.name,
                 settings.earliest_timestamp,
-                upper,
+                latest_allowed,
                 why=(
                     "timestamps before the business existed or far in the future are "
-                    "defaults or parsing bugs; events no later than the file's last load"
+                    "defaults or parsing bugs"
                 ),
             )
         )
+        if column_field.name == spec.event and last_load is not None and not pd.isna(last_load):
+            # A row-level clock error (one event stamped after every load) is a
+            # future_timestamp row the quarantine takes; a flood is a broken extract.
+            expectations.append(
+                between(
+                    column_field.name,
+                    max_value=last_load.to_pydatetime() + settings.event_after_load_tolerance,
+                    mostly=mostly,
+                    why="events no later than the file's last load: future_timestamp rows",
+                )
+            )
     if spec.event:
         expectations.append(
             loaded_after("_loaded_at", spec.event, "future_timestamp rows are quarantined", mostly)

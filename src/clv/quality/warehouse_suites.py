@@ -502,12 +502,14 @@ def _cohort(name: str, by: list[str], settings: QualitySettings) -> _Mart:
         ),
     )
     # Discounting shrinks each month's margin without changing its sign: the
-    # discounted step over the undiscounted step lies in 0..1 (months without
-    # margin give null, which passes).
-    step = "{0} - coalesce(lag({0}) " + _window(by, order) + ", 0)"
+    # discounted step over the undiscounted step lies in 0..1. Months without
+    # margin give null, which passes; so does a step within the tolerance of
+    # zero, whose sign is rounding noise (a month whose orders net to 0).
+    step = "({0} - coalesce(lag({0}) " + _window(by, order) + ", 0))"
+    margin_step = step.format("cumulative_margin_per_customer")
     mart.check(
-        f"({step.format('discounted_cumulative_margin_per_customer')}) / "
-        f"nullif({step.format('cumulative_margin_per_customer')}, 0) "
+        f"case when abs({margin_step}) > {settings.tolerance} then "
+        f"{step.format('discounted_cumulative_margin_per_customer')} / {margin_step} end "
         "as discounted_margin_step_ratio",
         between(
             "discounted_margin_step_ratio",
