@@ -307,7 +307,10 @@ def test_the_command_line_never_prints_a_traceback(
 def _run(history: RowCountHistory, table: str, rows: int, settings: QualitySettings) -> bool:
     """One raw run as the runner does it: check against the history, record if it passed."""
     low, high, _ = row_count_band(
-        history.runs(table), settings.row_count_band, settings.row_count_max_decline
+        history.runs(table),
+        settings.row_count_band,
+        settings.row_count_max_decline,
+        history.peak(table),
     )
     passed = rows >= low and (high is None or rows <= high)
     if passed:
@@ -323,6 +326,18 @@ def test_a_slow_decline_cannot_ratchet_through(tmp_path):
     outcomes = [_run(history, "shop.orders", rows, settings) for rows in counts]
     assert outcomes == [True, True, False, False, False]
     assert history.runs("shop.orders") == [10_000, 9_200]
+
+
+def test_a_decline_slower_than_the_window_cannot_ratchet_through(tmp_path):
+    """1 % fewer rows a run for 20 runs: the peak outlives the 10 kept runs; the 18th fails."""
+    settings = QualitySettings()
+    history = RowCountHistory(tmp_path / "counts.json", tmp_path, keep=10)
+    counts = [round(10_000 * 0.99**run) for run in range(20)]
+    outcomes = [_run(history, "shop.orders", rows, settings) for rows in counts]
+    # Run 17 (0.99**16 = 0.851) is 14.9 % below the first; run 18 is 15.7 % below.
+    assert outcomes.index(False) == 17
+    assert history.peak("shop.orders") == 10_000
+    assert len(history.runs("shop.orders")) == 10
 
 
 def test_the_history_keeps_the_last_runs_and_reads_the_old_format(tmp_path):

@@ -8,18 +8,21 @@ history keeps, per raw dir and table, the row counts of the last
 and the raw suite's band is measured against all of them (:func:`row_count_band`):
 
 - the count may not fall more than ``row_count_max_decline`` (15 %) below the
-  **largest** recorded count, so a slow decline cannot ratchet through one
-  small step at a time (five runs each 8 % smaller: the third fails, being
-  15.4 % below the first), and not more than ``row_count_band`` (50 %) below
-  the latest;
+  **largest** count ever recorded since the history began or was last reset
+  (kept as ``peak`` beside the runs, so it does not leave with the oldest of
+  the 10 runs), so a slow decline cannot ratchet through one small step at a
+  time (five runs each 8 % smaller: the third fails, being 15.4 % below the
+  first; 1 % a run: the 18th fails, although only 10 runs are kept), and not more than
+  ``row_count_band`` (50 %) below the latest;
 - and may not grow more than ``row_count_band`` (50 %) above the **latest**.
 
 The history is a small JSON file (by default ``data/quality/raw_row_counts.json``,
 next to the Data Docs), keyed by the resolved raw dir so that validating two
 data sets does not mix their counts::
 
-    {"/abs/raw/dir": {"shop.orders": {"runs": [
-        {"rows": 658, "recorded_at": "2026-11-23T13:00:00+00:00"}, ...]}}}
+    {"/abs/raw/dir": {"shop.orders": {
+        "runs": [{"rows": 658, "recorded_at": "2026-11-23T13:00:00+00:00"}, ...],
+        "peak": {"rows": 660, "recorded_at": "2026-11-20T13:00:00+00:00"}}}}
 
 The one-entry format of earlier versions (``{"rows": 658, "recorded_at": ...}``)
 is read as a history of one run. A table with no recorded count (the first
@@ -42,14 +45,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 
-def row_count_band(runs: list[int], band: float, max_decline: float) -> tuple[int, int | None, str]:
+def row_count_band(
+    runs: list[int], band: float, max_decline: float, peak: int | None = None
+) -> tuple[int, int | None, str]:
     """(lowest, highest, why) allowed for a table whose passing runs counted ``runs``.
 
-    ``runs`` is oldest first; an empty history allows any count of at least one row.
+    ``runs`` is oldest first; ``peak`` is the largest count recorded since the
+    history began (it may be older than ``runs``). An empty history allows any
+    count of at least one row.
     """
     if not runs:
         return 1, None, "an empty raw table means a failed export (no earlier run to compare with)"
-    latest, largest = runs[-1], max(runs)
+    latest, largest = runs[-1], max(runs + ([peak] if peak is not None else []))
     low = max(
         1,
         math.ceil(largest * (1 - max_decline) - 1e-9),
@@ -57,8 +64,8 @@ def row_count_band(runs: list[int], band: float, max_decline: float) -> tuple[in
     )
     high = int(math.floor(latest * (1 + band) + 1e-9))
     why = (
-        f"row count not more than {max_decline:.0%} below the largest of the last "
-        f"{len(runs)} passing run(s) ({largest:,} rows) and within ±{band:.0%} of the "
+        f"row count not more than {max_decline:.0%} below the largest recorded "
+        f"({largest:,} rows) and within ±{band:.0%} of the "
         f"latest ({latest:,} rows): a partial, shrinking or doubled delivery"
     )
     return low, high, why
@@ -100,6 +107,20 @@ class RowCountHistory:
         """The row counts recorded for ``table`` (``<source>.<table>``), oldest first."""
         return [int(run["rows"]) for run in self._runs(table)]
 
+    def _peak(self, table: str) -> dict[str, object] | None:
+        """The stored peak entry of ``table``, or its largest run (older files have no peak)."""
+        entry = self._data.get(self.key, {}).get(table)
+        stored = entry.get("peak") if isinstance(entry, dict) else None
+        candidates = self._runs(table)
+        if isinstance(stored, dict) and isinstance(stored.get("rows"), int):
+            candidates = [stored, *candidates]
+        return max(candidates, key=lambda run: int(run["rows"]), default=None)
+
+    def peak(self, table: str) -> int | None:
+        """The largest row count recorded for ``table`` since its history began or was reset."""
+        top = self._peak(table)
+        return None if top is None else int(top["rows"])
+
     def previous(self, table: str) -> int | None:
         """The latest row count recorded for ``table``, or None."""
         runs = self.runs(table)
@@ -116,8 +137,11 @@ class RowCountHistory:
         now = datetime.now(UTC).isoformat(timespec="seconds")
         tables = self._data.setdefault(self.key, {})
         for table, rows in counts.items():
-            runs = [] if table in reset else self._runs(table)
-            runs = [*runs, {"rows": int(rows), "recorded_at": now}][-self.keep :]
-            tables[table] = {"runs": runs}
+            kept = [] if table in reset else self._runs(table)
+            top = None if table in reset else self._peak(table)
+            run = {"rows": int(rows), "recorded_at": now}
+            if top is None or int(rows) > int(top["rows"]):
+                top = run
+            tables[table] = {"runs": [*kept, run][-self.keep :], "peak": top}
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.path.write_text(json.dumps(self._data, indent=2, sort_keys=True) + "\n")

@@ -257,7 +257,8 @@ def _raw_plans(
         counts[name] = len(frame)
         raw_frame(raw.spec, frame, frames)
         runs = [] if name in accepted else history.runs(name)
-        expectations = raw_expectations(raw.spec, frame, settings, now, runs)
+        peak = None if name in accepted else history.peak(name)
+        expectations = raw_expectations(raw.spec, frame, settings, now, runs, peak)
         plans.append(
             SuitePlan(
                 suite_name, "raw", frame, expectations, checks=raw.checks, subject=raw.spec.path

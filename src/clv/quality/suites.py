@@ -13,8 +13,8 @@ suites, written as portable SQL, are in :mod:`clv.quality.warehouse_suites`.
   checked on the Parquet files themselves (pandas), before any target loads
   or reads them. *Gates* (no ``mostly``): the table has rows, its row count
   is within the band of the recorded passing runs (:mod:`clv.quality.history`:
-  at most ``row_count_max_decline`` below their largest, ``row_count_band``
-  off the latest), every contract column
+  at most ``row_count_max_decline`` below the largest ever recorded,
+  ``row_count_band`` off the latest), every contract column
   exists, ids are not negative, money is within ``±max_abs_amount`` and
   timestamps lie between ``earliest_timestamp`` and ``now + max_future``.
   Those would break or corrupt the build.
@@ -68,8 +68,8 @@ class QualitySettings:
     #: Raw row count may grow by this share above the latest passing run, and fall by it
     #: below it (0.5 = ±50 %).
     row_count_band: float = 0.5
-    #: Raw row count may not fall more than this share below the largest count of the
-    #: recorded passing runs (the ratchet: 8 % a run fails at the third run).
+    #: Raw row count may not fall more than this share below the largest count ever
+    #: recorded (the ratchet: 8 % a run fails at the third run, 1 % a run at the 18th).
     row_count_max_decline: float = 0.15
     #: Passing raw runs whose row counts the history keeps, per raw dir and table.
     row_count_history_runs: int = 10
@@ -280,6 +280,7 @@ def raw_expectations(
     settings: QualitySettings,
     now: datetime,
     previous_rows: int | list[int] | None,
+    peak_rows: int | None = None,
 ) -> list[Expectation]:
     """The raw suite of one table (see the module docstring for gates and row defects)."""
     mostly = settings.mostly
@@ -292,7 +293,9 @@ def raw_expectations(
         runs = [previous_rows]
     else:
         runs = list(previous_rows)
-    low, high, why = row_count_band(runs, settings.row_count_band, settings.row_count_max_decline)
+    low, high, why = row_count_band(
+        runs, settings.row_count_band, settings.row_count_max_decline, peak_rows
+    )
     expectations.append(
         gxe.ExpectTableRowCountToBeBetween(min_value=low, max_value=high, **notes(why))
     )
