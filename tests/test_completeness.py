@@ -384,6 +384,29 @@ def test_accept_volume_change_lets_a_deliberate_change_through(simulated_raw, tm
         validate(("raw",), raw_dir=raw_dir, database=None, accept_volume_change=("shop.order",))
 
 
+def test_publish_holds_raw_counts_to_the_history_without_extending_it(
+    warehouse, tmp_path, monkeypatch
+):
+    """publish's checks read the history clv validate keeps, and leave it as it was."""
+    import clv.quality
+    from clv.publish import default_checks
+
+    orders = pq.read_metadata(warehouse.raw_dir / SPECS["shop.orders"].path).num_rows
+    history_path = tmp_path / "raw_row_counts.json"
+    # Earlier deliveries held twice as many orders: today's file is half of them.
+    RowCountHistory(history_path, warehouse.raw_dir).record({"shop.orders": orders * 2})
+    written = history_path.read_bytes()
+    monkeypatch.setattr(clv.quality, "DEFAULT_HISTORY_PATH", history_path)
+
+    report = default_checks(warehouse.database, warehouse.raw_dir)
+
+    assert not report.success
+    assert any(
+        "shop/orders.parquet" in line and "row_count" in line for line in report.failure_lines()
+    ), report.failure_lines()
+    assert history_path.read_bytes() == written
+
+
 # ---------------------------------------------------------------- end to end with dbt
 
 

@@ -183,19 +183,27 @@ def default_checks(database: Path, raw_dir: Path) -> CheckReport:
 
     The raw files are checked again, not only before the build: a file with
     absurd values (an amount of 1e300, a date in 2200) can build cleanly, and
-    must still never reach a reader.
+    must still never reach a reader. Their row counts are held to the history
+    ``clv validate`` keeps (``clv.quality.DEFAULT_HISTORY_PATH``), which publish
+    reads but does not extend.
 
     Fails the gate, rather than skipping it, when ``clv.quality`` cannot be
     imported or raises.
     """
     try:
-        from clv.quality import validate
+        from clv.quality import DEFAULT_HISTORY_PATH, validate
     except ImportError as error:
         raise PublishRefused(
             "mart checks", f"clv.quality cannot be imported ({error}), so the marts are unchecked"
         ) from error
     try:
-        return validate(layers=("raw", "staging", "marts"), raw_dir=raw_dir, database=database)
+        return validate(
+            layers=("raw", "staging", "marts"),
+            raw_dir=raw_dir,
+            database=database,
+            history_path=DEFAULT_HISTORY_PATH,
+            record_history=False,
+        )
     except Exception as error:  # any crash of the checks is a failed gate
         raise PublishRefused("mart checks", f"clv.quality.validate raised {error!r}") from error
 

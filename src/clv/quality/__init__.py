@@ -29,6 +29,7 @@ os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
 from clv.quality.runner import (  # noqa: E402 - the environment must be set first
     DEFAULT_DOCS_DIR,
+    DEFAULT_HISTORY_PATH,
     LAYERS,
     SuiteResult,
     ValidationReport,
@@ -38,6 +39,7 @@ from clv.quality.suites import QualitySettings  # noqa: E402
 
 __all__ = [
     "DEFAULT_DOCS_DIR",
+    "DEFAULT_HISTORY_PATH",
     "LAYERS",
     "QualitySettings",
     "SuiteResult",

@@ -53,6 +53,8 @@ LAYERS = ("raw", "staging", "marts")
 
 #: Default Data Docs folder (data/ is git-ignored).
 DEFAULT_DOCS_DIR = PROJECT_DIR / "data" / "quality" / "docs"
+#: The raw row-count history beside it (:mod:`clv.quality.history`).
+DEFAULT_HISTORY_PATH = DEFAULT_DOCS_DIR.parent / "raw_row_counts.json"
 
 #: What ``target`` may be: where the staging and marts suites run.
 TARGETS = ("duckdb", "postgres")
@@ -139,6 +141,7 @@ def validate(
     now: datetime | None = None,
     postgres: PostgresSettings | None = None,
     accept_volume_change: Sequence[str] = (),
+    record_history: bool = True,
 ) -> ValidationReport:
     """Validate ``layers`` and return the report; never raises for bad data.
 
@@ -154,7 +157,9 @@ def validate(
     ``accept_volume_change`` names raw tables (``shop.orders``, or ``all``)
     whose change in row count is deliberate (a backfill, a deletion): their
     row-count check only asks for rows, and a passing raw run records their
-    count as a new baseline (:mod:`clv.quality.history`).
+    count as a new baseline (:mod:`clv.quality.history`). With
+    ``record_history`` false the history is read but not written (``clv
+    publish`` checks the delivery ``clv validate`` already recorded).
     """
     settings = settings or QualitySettings()
     chosen = _layers(layers)
@@ -190,7 +195,7 @@ def validate(
 
     sql = warehouse if isinstance(warehouse, PostgresWarehouse) else None
     results, docs_path = _run(plans, docs_dir, sql)
-    if history is not None and raw_counts:
+    if history is not None and raw_counts and record_history:
         raw_results = [result for result in results if result.layer == "raw"]
         if all(result.success for result in raw_results):
             history.record(raw_counts, reset=accepted)
