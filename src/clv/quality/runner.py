@@ -53,8 +53,15 @@ LAYERS = ("raw", "staging", "marts")
 
 #: Default Data Docs folder (data/ is git-ignored).
 DEFAULT_DOCS_DIR = PROJECT_DIR / "data" / "quality" / "docs"
-#: The raw row-count history beside it (:mod:`clv.quality.history`).
-DEFAULT_HISTORY_PATH = DEFAULT_DOCS_DIR.parent / "raw_row_counts.json"
+
+
+def history_beside(docs_dir: Path) -> Path:
+    """Where the raw row-count history of a Data Docs folder lives: beside it."""
+    return Path(docs_dir).parent / "raw_row_counts.json"
+
+
+#: The raw row-count history beside the default Data Docs (:mod:`clv.quality.history`).
+DEFAULT_HISTORY_PATH = history_beside(DEFAULT_DOCS_DIR)
 
 #: What ``target`` may be: where the staging and marts suites run.
 TARGETS = ("duckdb", "postgres")
@@ -167,7 +174,7 @@ def validate(
         raise UserError(f"unknown target {target!r}: expected duckdb or postgres")
     now = now or datetime.now(UTC).replace(tzinfo=None, microsecond=0)
     if history_path is None and docs_dir is not None:
-        history_path = Path(docs_dir).parent / "raw_row_counts.json"
+        history_path = history_beside(docs_dir)
     accepted = _accepted_tables(accept_volume_change)
 
     plans: list[SuitePlan] = []
