@@ -25,6 +25,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from clv.commands import validate as validate_command
+from clv.contract.tables import SPECS
 from clv.errors import UserError
 from clv.publish import PublishRefused, publish
 from clv.quality import QualitySettings, validate
@@ -32,7 +33,6 @@ from clv.quality.completeness import Figure, figures
 from clv.quality.history import RowCountHistory, row_count_band
 from clv.quality.raw_files import preflight, to_frame
 from clv.simulate import generate
-from clv.simulate.tables import SPECS
 from tests.conftest import build_warehouse
 
 #: Far after every simulated history: the raw suite's "not in the future" bound.

@@ -7,7 +7,7 @@ is rejected, then its lines and its points earn, then a redemption or an
 expiry of those points. Before issue #16 such a build failed on the hard test
 ``points_balance >= 0``. These tests build once on such data (with extra bad
 rows too) and check, against the raw files and the reference implementation
-of the contract (:func:`clv.simulate.contract.classify`), that
+of the contract (:func:`clv.contract.rules.classify`), that
 
 * the build passes: no hard test fails because of a cascade;
 * every raw row is staged or rejected, and each table's rejections by reason

@@ -1,7 +1,7 @@
 """``clv generate --corrupt-rows``: rows damaged in place, parents deleted, rejections cascade.
 
 Fast, no dbt: the generator's output is checked with the contract's reference
-implementation (:func:`clv.simulate.contract.classify`). One small data set
+implementation (:func:`clv.contract.rules.classify`). One small data set
 (1,500 customers, the size the dbt tests build) at rate 0.01, with and without
 ``--bad-rows``.
 """
@@ -18,11 +18,11 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
+from clv.contract.rules import classify, summarize
+from clv.contract.tables import SPECS
 from clv.simulate import generate
-from clv.simulate.contract import classify, summarize
 from clv.simulate.corruption import DELETED, EXPECTED_REASON, KINDS, Corrupted, corrupt
 from clv.simulate.generator import simulate
-from clv.simulate.tables import SPECS
 
 START, END = date(2023, 1, 1), date(2024, 12, 31)
 CUSTOMERS = 1500

@@ -27,10 +27,10 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
+from clv.contract.tables import SPECS
 from clv.dbt_runner import run_dbt
 from clv.quality import validate
 from clv.simulate import generate
-from clv.simulate.tables import SPECS
 from clv.warehouse import connect_read_only
 from tests.fixtures.hostile import (
     GATE_CASES,

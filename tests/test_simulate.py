@@ -1,7 +1,7 @@
 """The raw-data simulator (``clv generate``): determinism, the contract, defects, realism.
 
 Small data sets over pinned dates, generated once per module. The contract rules
-are checked by :mod:`clv.simulate.contract`, itself tested here on rows made to
+are checked by :mod:`clv.contract.rules`, itself tested here on rows made to
 fail; the schema is compared with the table in ``docs/raw_data_contract.md``.
 """
 
@@ -19,12 +19,12 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
+from clv.contract import reference as ref
+from clv.contract.rules import classify, summarize
+from clv.contract.tables import SPECS
 from clv.paths import PROJECT_DIR
 from clv.simulate import generate
-from clv.simulate import reference as ref
-from clv.simulate.contract import classify, summarize
 from clv.simulate.defects import REASONS, split_count
-from clv.simulate.tables import SPECS
 
 START, END = date(2023, 1, 1), date(2024, 12, 31)
 SEED = 11

@@ -30,10 +30,9 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from clv.contract.files import loaded_at, to_arrow, write_table
+from clv.contract.tables import SPECS
 from clv.errors import UserError
-from clv.simulate.calendar import loaded_at
-from clv.simulate.tables import SPECS
-from clv.simulate.writer import to_arrow, write_table
 
 #: Published window of Fader, Hardie & Lee (2005): calibration to week 39,
 #: holdout to week 78.

@@ -4,7 +4,7 @@
   non-empty, readable, the contract's columns and types).
 - :mod:`clv.quality.suites`: the thresholds (:class:`QualitySettings`), the
   expectation helpers and the raw suites, built from
-  :data:`clv.simulate.tables.SPECS`.
+  :data:`clv.contract.tables.SPECS`.
 - :mod:`clv.quality.warehouse_suites`: the staging, audit and marts suites,
   one portable SQL query and its expectations each.
 - :mod:`clv.quality.warehouses`: where those run: the DuckDB file (read into

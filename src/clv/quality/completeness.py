@@ -71,8 +71,8 @@ import great_expectations.expectations as gxe
 import numpy as np
 import pandas as pd
 
+from clv.contract import reference as ref
 from clv.quality.suites import Expectation, QualitySettings, SuitePlan
-from clv.simulate import reference as ref
 
 SUITE = "raw.completeness"
 

@@ -8,7 +8,7 @@ problems into a message that names the file and the problem, e.g.
 found here fails the raw gate: dbt would otherwise stop with an error half-way
 through the build, or silently read a column as nulls.
 
-The contract's column names and types come from :data:`clv.simulate.tables.SPECS`.
+The contract's column names and types come from :data:`clv.contract.tables.SPECS`.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from clv.simulate.tables import TableSpec
+from clv.contract.tables import TableSpec
 
 
 @dataclass

@@ -37,6 +37,7 @@ from typing import Any
 
 import pandas as pd
 
+from clv.contract.tables import SPECS
 from clv.errors import UserError
 from clv.paths import PROJECT_DIR
 from clv.quality.completeness import completeness_plan, failure_line
@@ -45,7 +46,6 @@ from clv.quality.raw_files import RawFile, preflight, to_frame
 from clv.quality.suites import QualitySettings, SuitePlan, raw_expectations, raw_frame
 from clv.quality.warehouse_suites import mart_plans, staging_plans
 from clv.quality.warehouses import DuckDBWarehouse, PostgresSettings, PostgresWarehouse
-from clv.simulate.tables import SPECS
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 

@@ -9,7 +9,7 @@ in the Data Docs. This module holds the thresholds (:class:`QualitySettings`),
 the expectation helpers and the raw suites; the staging, audit and marts
 suites, written as portable SQL, are in :mod:`clv.quality.warehouse_suites`.
 
-- **raw**: one suite per raw table of :data:`clv.simulate.tables.SPECS`,
+- **raw**: one suite per raw table of :data:`clv.contract.tables.SPECS`,
   checked on the Parquet files themselves (pandas), before any target loads
   or reads them. *Gates* (no ``mostly``): the table has rows, its row count
   is within the band of the recorded passing runs (:mod:`clv.quality.history`:
@@ -39,9 +39,9 @@ import great_expectations.expectations as gxe
 import pandas as pd
 import pyarrow as pa
 
+from clv.contract import reference as ref
+from clv.contract.tables import TableSpec
 from clv.quality.history import row_count_band
-from clv.simulate import reference as ref
-from clv.simulate.tables import TableSpec
 
 Expectation = gxe.Expectation
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
-from clv.simulate import reference as ref
+from clv.contract import reference as ref
 from clv.simulate.calendar import loaded_at, loaded_at_for_day
 from clv.simulate.customers import COUNTRY_CODES, Customers
 from clv.simulate.email import NO_TIME, PURPOSES, SOURCES, Campaigns, EmailSpend, Sends, Subscribers

@@ -2,7 +2,7 @@
 
 Every timestamp inside the simulator is an ``int64`` count of seconds; dates are
 ``int64`` day numbers. They become Arrow ``timestamp[us]`` / ``date32`` only in
-:mod:`clv.simulate.writer`.
+:mod:`clv.contract.files`.
 """
 
 from __future__ import annotations
@@ -12,10 +12,8 @@ from datetime import date
 
 import numpy as np
 
-DAY = 86_400
-HOUR = 3_600
-#: Rows are loaded at 02:00 on the day after their event.
-LOAD_HOUR = 2
+from clv.contract.files import DAY, HOUR, LOAD_HOUR
+from clv.contract.files import loaded_at as loaded_at
 
 #: Relative traffic per hour of day (UTC), used to place events within a day.
 _HOURLY = np.array(
@@ -27,11 +25,6 @@ _HOUR_CDF = np.concatenate([[0.0], np.cumsum(_HOURLY) / _HOURLY.sum()])
 def day_number(value: date) -> int:
     """Days since 1970-01-01."""
     return (value - date(1970, 1, 1)).days
-
-
-def loaded_at(event_seconds: np.ndarray) -> np.ndarray:
-    """02:00 on the day after each event (seconds)."""
-    return (event_seconds // DAY + 1) * DAY + LOAD_HOUR * HOUR
 
 
 def loaded_at_for_day(day: np.ndarray) -> np.ndarray:

@@ -54,9 +54,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from clv.contract.tables import SPECS, TableSpec
 from clv.simulate.calendar import DAY, HOUR
 from clv.simulate.defects import US, int_values, micros, set_column, split_count
-from clv.simulate.tables import SPECS, TableSpec
 
 #: Kind -> the reason a row damaged that way is rejected for (None: not by itself).
 EXPECTED_REASON: dict[str, str | None] = {

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
-from clv.simulate import reference as ref
+from clv.contract import reference as ref
 from clv.simulate.calendar import Window
 from clv.simulate.people import make_emails
 

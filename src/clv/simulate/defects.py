@@ -27,9 +27,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from clv.contract.tables import SPECS, TableSpec
 from clv.simulate.calendar import DAY, HOUR, LOAD_HOUR, Window
 from clv.simulate.people import break_emails, make_emails
-from clv.simulate.tables import SPECS, TableSpec
 
 US = 1_000_000
 #: Ids no clean or injected row uses; orphan references point here.

@@ -9,10 +9,11 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
-from clv.simulate import reference as ref
+from clv.contract import reference as ref
+from clv.contract.rules import classify, summarize
+from clv.contract.tables import SPECS
 from clv.simulate.assemble import World, raw_tables
 from clv.simulate.calendar import Window
-from clv.simulate.contract import classify, summarize
 from clv.simulate.corruption import corrupt
 from clv.simulate.customers import simulate_customers
 from clv.simulate.defects import inject
@@ -31,7 +32,6 @@ from clv.simulate.loyalty import (
 )
 from clv.simulate.marketing import simulate_marketing_spend
 from clv.simulate.orders import CATEGORIES, CATEGORY_SHARE, simulate_orders
-from clv.simulate.tables import SPECS
 from clv.simulate.writer import write_manifest, write_table
 
 #: Independent random streams, spawned from the seed in this order (never reorder).
@@ -132,7 +132,7 @@ def generate(
     ``bad_rows`` × clean rows defective rows are appended to every table (see
     :mod:`clv.simulate.defects`, built from the clean rows). Rows neither
     touches stay identical. The manifest's ``expected_rejections`` is
-    :func:`clv.simulate.contract.classify` on the written tables. Returns the manifest.
+    :func:`clv.contract.rules.classify` on the written tables. Returns the manifest.
     """
     if customers < 1:
         raise ValueError("customers must be at least 1")

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
-from clv.simulate import reference as ref
+from clv.contract import reference as ref
 from clv.simulate.calendar import DAY, Window
 from clv.simulate.customers import COUNTRY_CURRENCY, COUNTRY_TAX, Customers
 

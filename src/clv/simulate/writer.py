@@ -1,49 +1,13 @@
-"""Arrow tables from simulator columns, and the Parquet files and manifest on disk."""
+"""The simulator's Parquet files (written as the contract says) and its manifest."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
-import numpy as np
-import pyarrow as pa
-import pyarrow.parquet as pq
+from clv.contract.files import ROW_GROUP_SIZE, US, to_arrow, write_table
 
-from clv.simulate.tables import SPECS
-
-US = 1_000_000
-ROW_GROUP_SIZE = 1_000_000
-
-
-def to_arrow(name: str, columns: dict[str, object]) -> pa.Table:
-    """A table with the contract's schema; numpy timestamps are seconds, dates day numbers."""
-    schema = SPECS[name].schema
-    arrays = []
-    for field in schema:
-        values = columns[field.name]
-        if isinstance(values, pa.Array | pa.ChunkedArray):
-            arrays.append(values.cast(field.type))
-            continue
-        values = np.asarray(values)
-        if pa.types.is_timestamp(field.type):
-            arrays.append(pa.array(values.astype(np.int64) * US, pa.int64()).cast(field.type))
-        elif pa.types.is_date32(field.type):
-            arrays.append(pa.array(values.astype(np.int32), pa.int32()).cast(field.type))
-        else:
-            arrays.append(pa.array(values, field.type))
-    return pa.Table.from_arrays(arrays, schema=schema)
-
-
-def write_table(table: pa.Table, path: Path) -> None:
-    """One Parquet file, zstd-compressed, in row groups of :data:`ROW_GROUP_SIZE` rows."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    pq.write_table(
-        table,
-        path,
-        compression="zstd",
-        row_group_size=ROW_GROUP_SIZE,
-        write_statistics=True,
-    )
+__all__ = ["ROW_GROUP_SIZE", "US", "to_arrow", "write_manifest", "write_table"]
 
 
 def write_manifest(manifest: dict, out: Path) -> Path:

@@ -14,8 +14,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from clv.simulate import reference as ref
-from clv.simulate.tables import SPECS, TableSpec
+from clv.contract import reference as ref
+from clv.contract.tables import SPECS, TableSpec
 
 #: orders: the total must be positive and these must not be negative.
 _ORDER_NON_NEGATIVE = ("discount", "shipping", "tax", "fulfillment_cost")
