@@ -5,48 +5,57 @@
     that are the same for all thirteen raw tables.
 -#}
 
+{% macro raw_contract_table(source_table) -%}
+    {#- One raw table of the contract (var raw_contract in dbt_project.yml,
+        the one declaration Python's clv.contract reads too): its columns
+        and types, key, rules and reason codes. -#}
+    {%- set tables = var('raw_contract')['tables'] -%}
+    {%- if source_table not in tables -%}
+        {{ exceptions.raise_compiler_error(
+            "raw_contract_table: unknown table '" ~ source_table ~ "'; known: " ~ (tables.keys() | sort | join(', '))
+        ) }}
+    {%- endif -%}
+    {{ return(tables[source_table]) }}
+{%- endmacro %}
+
+
 {% macro quarantined_tables() -%}
-    {#- The raw tables that go through quarantine, as "<source>.<table>".
-        audit.rejected_rows and audit.rejection_summary loop over this list;
-        each entry has a base_<source>__<table> and a stg_<source>__<table>
-        model. -#}
-    {{ return([
-        'shop.customers',
-        'shop.orders',
-        'shop.order_items',
-        'shop.refunds',
-        'email.email_subscriptions',
-        'email.email_campaigns',
-        'email.email_sends',
-        'email.email_spend',
-        'marketing.marketing_spend',
-        'loyalty.loyalty_members',
-        'loyalty.loyalty_points',
-        'loyalty.nps_responses',
-        'loyalty.referrals',
-    ]) }}
+    {#- The raw tables that go through quarantine, as "<source>.<table>", in
+        the contract's order. audit.rejected_rows and audit.rejection_summary
+        loop over this list; each entry has a base_<source>__<table> and a
+        stg_<source>__<table> model. -#}
+    {{ return(var('raw_contract')['tables'].keys() | list) }}
+{%- endmacro %}
+
+
+{% macro contract_values(kind) -%}
+    {#- The contract's listed values of a categorical column, as a list (for
+        accepted_values tests in YAML). -#}
+    {%- set value_sets = var('raw_contract')['value_sets'] -%}
+    {%- if kind not in value_sets -%}
+        {{ exceptions.raise_compiler_error(
+            "contract_values: unknown kind '" ~ kind ~ "'; known: " ~ (value_sets.keys() | sort | join(', '))
+        ) }}
+    {%- endif -%}
+    {{ return(value_sets[kind]) }}
+{%- endmacro %}
+
+
+{% macro contract_reasons(source_table=none) -%}
+    {#- The reason codes a base model may give, as a list (for the
+        accepted_values test on its rejection_reason); without a table, every
+        reason code in the contract's check order. -#}
+    {%- if source_table is none -%}
+        {{ return(var('raw_contract')['reasons']) }}
+    {%- endif -%}
+    {{ return(raw_contract_table(source_table)['reasons']) }}
 {%- endmacro %}
 
 
 {% macro reference_values(kind) -%}
     {#- The contract's listed values for a categorical column, as a SQL list
-        "('a', 'b')" for `not in`. One place for the lists the models share. -#}
-    {%- set values = {
-        'acquisition_channel': ['organic_search', 'paid_search', 'paid_social', 'email', 'referral', 'affiliate', 'direct'],
-        'order_status': ['completed', 'cancelled'],
-        'subscription_event_type': ['subscribe', 'unsubscribe'],
-        'campaign_purpose': ['acquisition', 'retention', 'newsletter'],
-        'email_cost_type': ['platform', 'creative', 'list_rental'],
-        'spend_purpose': ['acquisition', 'retention'],
-        'loyalty_tier': ['bronze', 'silver', 'gold'],
-        'points_entry_type': ['earn', 'redeem', 'expire'],
-    } -%}
-    {%- if kind not in values -%}
-        {{ exceptions.raise_compiler_error(
-            "reference_values: unknown kind '" ~ kind ~ "'; known: " ~ (values.keys() | sort | join(', '))
-        ) }}
-    {%- endif -%}
-    ({% for value in values[kind] %}'{{ value }}'{{ ', ' if not loop.last }}{% endfor %})
+        "('a', 'b')" for `not in`. -#}
+    ({% for value in contract_values(kind) %}'{{ value }}'{{ ', ' if not loop.last }}{% endfor %})
 {%- endmacro %}
 
 
@@ -102,6 +111,18 @@
 {%- endmacro %}
 
 
+{% macro raw_record_of(source_table) -%}
+    {#- raw_record over a raw table's columns as the contract lists them:
+        numbers and booleans unquoted, email columns hashed. -#}
+    {%- set table = raw_contract_table(source_table) -%}
+    {%- set unquoted = [] -%}
+    {%- for column, data_type in table['columns'].items() -%}
+        {%- if data_type in ['int64', 'int32', 'double', 'bool'] -%}{%- do unquoted.append(column) -%}{%- endif -%}
+    {%- endfor -%}
+    {{ raw_record(table['columns'].keys() | list, unquoted=unquoted, emails=table.get('emails', [])) }}
+{%- endmacro %}
+
+
 {% macro duplicate_rank(key_columns) -%}
     {#- Rule 9 (duplicate_key): rank the rows of one key among the rows that
         passed rules 1-8 (row_rejection_reason is null). Rank 1 is the row
@@ -129,14 +150,13 @@
 
 
 {% macro rejected_reference_table(reason) -%}
-    {#- The table a rule-10 rejection refers to, by its reason code: the one
-        place that maps unknown_customer, unknown_order, unknown_campaign and
-        unknown_subscriber to their raw tables. Null for every other reason. -#}
+    {#- The table a rule-10 rejection refers to, by its reason code, from the
+        contract's `references` (unknown_customer -> shop.customers, ...).
+        Null for every other reason. -#}
     case {{ reason }}
-        when 'unknown_customer' then 'shop.customers'
-        when 'unknown_order' then 'shop.orders'
-        when 'unknown_campaign' then 'email.email_campaigns'
-        when 'unknown_subscriber' then 'email.email_subscriptions'
+        {%- for code, target in var('raw_contract')['references'].items() %}
+        when '{{ code }}' then '{{ target.rsplit('.', 1)[0] }}'
+        {%- endfor %}
     end
 {%- endmacro %}
 

@@ -22,10 +22,7 @@ renamed as (
 
         ---------- audit
         {{ record_key(['campaign_id']) }} as record_key,
-        {{ raw_record(
-            ['campaign_id', 'name', 'purpose', 'sent_at', '_loaded_at'],
-            unquoted=['campaign_id'],
-        ) }} as raw_record
+        {{ raw_record_of('email.email_campaigns') }} as raw_record
     from source
 ),
 

@@ -34,10 +34,7 @@ renamed as (
 
         ---------- audit
         {{ record_key(['campaign_id', 'subscriber_id']) }} as record_key,
-        {{ raw_record(
-            ['campaign_id', 'subscriber_id', 'delivered', 'opened', 'clicked', 'sent_at', '_loaded_at'],
-            unquoted=['campaign_id', 'subscriber_id', 'delivered', 'opened', 'clicked'],
-        ) }} as raw_record
+        {{ raw_record_of('email.email_sends') }} as raw_record
     from source
 ),
 

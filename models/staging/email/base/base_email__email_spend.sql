@@ -38,10 +38,7 @@ renamed as (
         ---------- audit
         {{ record_key(['spend_date', 'campaign_id', 'cost_type'], nullable_columns=['campaign_id']) }}
             as record_key,
-        {{ raw_record(
-            ['spend_date', 'campaign_id', 'cost_type', 'amount', 'currency', '_loaded_at'],
-            unquoted=['campaign_id', 'amount'],
-        ) }} as raw_record
+        {{ raw_record_of('email.email_spend') }} as raw_record
     from source
 ),
 

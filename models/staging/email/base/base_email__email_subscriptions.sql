@@ -32,11 +32,7 @@ renamed as (
 
         ---------- audit
         {{ record_key(['subscriber_id', 'event_type', 'event_at']) }} as record_key,
-        {{ raw_record(
-            ['subscriber_id', 'email', 'customer_id', 'event_type', 'event_at', 'source', '_loaded_at'],
-            unquoted=['subscriber_id', 'customer_id'],
-            emails=['email'],
-        ) }} as raw_record
+        {{ raw_record_of('email.email_subscriptions') }} as raw_record
     from source
 ),
 

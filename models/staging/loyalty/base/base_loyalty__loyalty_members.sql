@@ -25,8 +25,7 @@ renamed as (
 
         ---------- audit
         {{ record_key(['customer_id']) }} as record_key,
-        {{ raw_record(['customer_id', 'enrolled_at', 'tier', '_loaded_at'], unquoted=['customer_id']) }}
-            as raw_record
+        {{ raw_record_of('loyalty.loyalty_members') }} as raw_record
     from source
 ),
 

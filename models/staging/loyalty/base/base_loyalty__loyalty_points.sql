@@ -55,10 +55,7 @@ renamed as (
 
         ---------- audit
         {{ record_key(['entry_id']) }} as record_key,
-        {{ raw_record(
-            ['entry_id', 'customer_id', 'entry_type', 'points', 'entry_at', 'order_id', '_loaded_at'],
-            unquoted=['entry_id', 'customer_id', 'points', 'order_id'],
-        ) }} as raw_record
+        {{ raw_record_of('loyalty.loyalty_points') }} as raw_record
     from source
 ),
 

@@ -26,10 +26,7 @@ renamed as (
 
         ---------- audit
         {{ record_key(['response_id']) }} as record_key,
-        {{ raw_record(
-            ['response_id', 'customer_id', 'responded_at', 'score', '_loaded_at'],
-            unquoted=['response_id', 'customer_id', 'score'],
-        ) }} as raw_record
+        {{ raw_record_of('loyalty.nps_responses') }} as raw_record
     from source
 ),
 

@@ -31,12 +31,7 @@ renamed as (
 
         ---------- audit
         {{ record_key(['referral_id']) }} as record_key,
-        {{ raw_record(
-            ['referral_id', 'referrer_customer_id', 'referred_email', 'referred_at', 'referred_customer_id',
-             '_loaded_at'],
-            unquoted=['referral_id', 'referrer_customer_id', 'referred_customer_id'],
-            emails=['referred_email'],
-        ) }} as raw_record
+        {{ raw_record_of('loyalty.referrals') }} as raw_record
     from source
 ),
 

@@ -30,10 +30,7 @@ renamed as (
 
         ---------- audit
         {{ record_key(['spend_month', 'channel', 'purpose']) }} as record_key,
-        {{ raw_record(
-            ['spend_month', 'channel', 'purpose', 'amount', 'currency', '_loaded_at'],
-            unquoted=['amount'],
-        ) }} as raw_record
+        {{ raw_record_of('marketing.marketing_spend') }} as raw_record
     from source
 ),
 

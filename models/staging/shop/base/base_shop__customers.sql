@@ -28,12 +28,7 @@ renamed as (
 
         ---------- audit
         {{ record_key(['customer_id']) }} as record_key,
-        {{ raw_record(
-            ['customer_id', 'email', 'created_at', 'country', 'acquisition_channel',
-             'referred_by_customer_id', '_loaded_at'],
-            unquoted=['customer_id', 'referred_by_customer_id'],
-            emails=['email'],
-        ) }} as raw_record
+        {{ raw_record_of('shop.customers') }} as raw_record
     from source
 ),
 

@@ -33,10 +33,7 @@ renamed as (
 
         ---------- audit
         {{ record_key(['order_id', 'line_no']) }} as record_key,
-        {{ raw_record(
-            ['order_id', 'line_no', 'sku', 'category', 'quantity', 'unit_price', 'unit_cost', '_loaded_at'],
-            unquoted=['order_id', 'line_no', 'quantity', 'unit_price', 'unit_cost'],
-        ) }} as raw_record
+        {{ raw_record_of('shop.order_items') }} as raw_record
     from source
 ),
 

@@ -40,11 +40,7 @@ renamed as (
 
         ---------- audit
         {{ record_key(['order_id']) }} as record_key,
-        {{ raw_record(
-            ['order_id', 'customer_id', 'ordered_at', 'status', 'currency', 'order_total', 'discount',
-             'shipping', 'tax', 'fulfillment_cost', 'utm_source', 'utm_campaign', '_loaded_at'],
-            unquoted=['order_id', 'customer_id', 'order_total', 'discount', 'shipping', 'tax', 'fulfillment_cost'],
-        ) }} as raw_record
+        {{ raw_record_of('shop.orders') }} as raw_record
     from source
 ),
 

@@ -27,10 +27,7 @@ renamed as (
 
         ---------- audit
         {{ record_key(['refund_id']) }} as record_key,
-        {{ raw_record(
-            ['refund_id', 'order_id', 'refunded_at', 'amount', '_loaded_at'],
-            unquoted=['refund_id', 'order_id', 'amount'],
-        ) }} as raw_record
+        {{ raw_record_of('shop.refunds') }} as raw_record
     from source
 ),
 
