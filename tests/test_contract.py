@@ -1,0 +1,209 @@
+"""The raw contract is declared once (the ``raw_contract`` var of dbt_project.yml).
+
+Fast checks, no dbt and no data: the contract is consistent with itself, the
+page that explains it (docs/raw_data_contract.md) says what it declares, the
+engine-specific email patterns of macros/cross_db.sql are its regex, the
+simulator and the tiny fixture only use reasons it gives, and production code
+reads the contract from :mod:`clv.contract`, not from the simulator.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+
+import duckdb
+import pytest
+
+from clv.contract import reference as ref
+from clv.contract.tables import SPECS
+from clv.paths import PROJECT_DIR
+from clv.simulate.defects import REASONS as INJECTED_REASONS
+from tests.fixtures import make_tiny_raw
+
+CONTRACT_MD = PROJECT_DIR / "docs" / "raw_data_contract.md"
+#: The rule-10 codes (a reference to a row that is not clean).
+REFERENCE_CODES = set(ref.REFERENCES)
+
+
+def _document() -> str:
+    return CONTRACT_MD.read_text()
+
+
+def test_the_documents_reason_table_is_the_contracts_in_its_order():
+    codes = []
+    for line in _document().splitlines():
+        match = re.match(r"^\| (\d+) \| (.+?) \|", line)
+        if match:
+            codes.extend(re.findall(r"`(\w+)`", match.group(2)))
+    assert tuple(codes) == ref.REASONS
+
+
+def test_the_documents_categorical_values_are_the_contracts():
+    """Every "(string: a / b)" of the tables table is the column's value set, and back."""
+    documented = {}
+    for line in _document().splitlines():
+        match = re.match(r"^\| (\w+\.\w+) \| [^|]+ \| (.+) \|$", line)
+        if not match or match.group(1) == "source.table":
+            continue
+        for column, values in re.findall(r"(\w+) \(string: ([\w /]+)\)", match.group(2)):
+            documented[(match.group(1), column)] = tuple(values.split(" / "))
+    declared = {
+        (name, column): values
+        for name, spec in SPECS.items()
+        for column, values in spec.categories.items()
+        if values != ref.CHANNELS
+    }
+    assert documented == declared
+    listed = re.search(r"take\n`([^`]+)`", _document()).group(1)
+    assert tuple(listed.split(", ")) == ref.CHANNELS
+    channel_columns = {
+        (name, column)
+        for name, spec in SPECS.items()
+        for column, values in spec.categories.items()
+        if values == ref.CHANNELS
+    }
+    assert channel_columns == {
+        ("shop.customers", "acquisition_channel"),
+        ("marketing.marketing_spend", "channel"),
+    }
+
+
+@pytest.mark.parametrize("name", list(SPECS))
+def test_each_tables_reasons_follow_from_its_rules(name):
+    """A table's reason codes are in check order and match the rules its spec declares."""
+    spec = SPECS[name]
+    assert list(spec.reasons) == [code for code in ref.REASONS if code in spec.reasons]
+    columns = spec.schema.names
+    assert set(spec.key) | set(spec.nullable) <= set(columns)
+    assert set(spec.nullable_key) <= set(spec.key) & set(spec.nullable)
+    for always in ("null_key", "null_required_value", "duplicate_key"):
+        assert always in spec.reasons
+    implied = {
+        "invalid_email": bool(spec.emails),
+        "unknown_currency": spec.currency is not None,
+        "unknown_value": bool(spec.categories),
+        "future_timestamp": spec.event is not None,
+        "before_customer_created": spec.after_customer_created,
+    }
+    for code, applies in implied.items():
+        assert (code in spec.reasons) == applies, code
+    referenced = {code for _, _, code in spec.references.values()}
+    assert set(spec.reasons) & REFERENCE_CODES == referenced
+    for table, column, _ in spec.references.values():
+        assert column in SPECS[table].schema.names
+
+
+def test_only_the_table_specific_rules_are_listed_by_hand():
+    """What no column attribute implies: the rules a table's own base model applies."""
+    own = {
+        name: set(spec.reasons)
+        - {"null_key", "null_required_value", "duplicate_key", "invalid_email"}
+        - {"unknown_currency", "unknown_value", "future_timestamp", "before_customer_created"}
+        - REFERENCE_CODES
+        for name, spec in SPECS.items()
+    }
+    assert {name: codes for name, codes in own.items() if codes} == {
+        "shop.orders": {"non_positive_amount"},
+        "shop.order_items": {"non_positive_amount"},
+        "shop.refunds": {"non_positive_amount", "refund_exceeds_order"},
+        "email.email_spend": {"non_positive_amount"},
+        "marketing.marketing_spend": {"non_positive_amount"},
+        "loyalty.loyalty_points": {
+            "non_positive_amount",
+            "redemption_exceeds_balance",
+            "expiry_exceeds_balance",
+        },
+        "loyalty.nps_responses": {"score_out_of_range"},
+    }
+
+
+def test_the_simulator_and_the_tiny_fixture_use_only_the_contracts_reasons():
+    assert set(INJECTED_REASONS) == set(SPECS)
+    for name, reasons in INJECTED_REASONS.items():
+        assert set(reasons) <= set(SPECS[name].reasons), name
+    for name, make_rows in make_tiny_raw.TABLES.items():
+        given = {reason for reason, _ in make_rows() if reason is not None}
+        assert given <= set(SPECS[name].reasons), name
+
+
+def _macro_body(name: str) -> str:
+    text = (PROJECT_DIR / "macros" / "cross_db.sql").read_text()
+    return re.search(r"\{% macro " + name + r"\(.*?%\}(.*?)\{%- endmacro %\}", text, re.S).group(1)
+
+
+EMAILS = [
+    "alice@example.com",
+    "Bob@Example.co.uk",
+    "a.b+c@sub.domain.org",
+    "no-at-sign.example.com",
+    "two@@example.com",
+    "a@b@example.com",
+    "space in@example.com",
+    "tab\t@example.com",
+    "nodot@example",
+    "trailing@example.",
+    "dot.at.end@example.com.",
+    "@example.com",
+    "local@.com",
+    "",
+]
+
+
+def test_the_email_patterns_of_every_engine_are_the_contracts_regex():
+    """Spark's pattern is the contract's, DuckDB's and PostgreSQL's accept the same addresses."""
+    spark = re.search(r"rlike '(.+?)'", _macro_body("spark__is_valid_email")).group(1)
+    assert spark.replace("\\\\", "\\") == ref.EMAIL_REGEX
+    duckdb_pattern = re.search(
+        r"regexp_full_match\(\{\{ expression \}\}, '(.+?)'\)", _macro_body("duckdb__is_valid_email")
+    ).group(1)
+    postgres = re.search(r"~ '(.+?)'", _macro_body("default__is_valid_email")).group(1)
+    assert postgres == f"^{duckdb_pattern}$"
+    contract = re.compile(ref.EMAIL_REGEX)
+    expected = [contract.search(email) is not None for email in EMAILS]
+    assert any(expected) and not all(expected)
+    actual = [
+        duckdb.sql(
+            "select regexp_full_match($email, $pattern)",
+            params={"email": email, "pattern": duckdb_pattern},
+        ).fetchone()[0]
+        for email in EMAILS
+    ]
+    assert actual == expected
+
+
+#: Modules that may import the simulator: the simulator itself and `clv generate`.
+#: clv/quality/warehouse_suites.py still does (its thin names in clv.simulate.tables
+#: and clv.simulate.reference); another change rewrites it without them.
+MAY_IMPORT_THE_SIMULATOR = {"simulate", "commands/generate.py", "quality/warehouse_suites.py"}
+
+
+def test_production_code_reads_the_contract_not_the_simulator():
+    package = PROJECT_DIR / "src" / "clv"
+    offenders = []
+    for path in sorted(package.rglob("*.py")):
+        relative = path.relative_to(package).as_posix()
+        if (
+            relative in MAY_IMPORT_THE_SIMULATOR
+            or relative.split("/")[0] in MAY_IMPORT_THE_SIMULATOR
+        ):
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module] + [f"{node.module}.{alias.name}" for alias in node.names]
+            if any(name == "clv.simulate" or name.startswith("clv.simulate.") for name in names):
+                offenders.append(relative)
+    assert offenders == []
+
+
+def test_every_base_model_serialises_its_rows_by_the_contract():
+    """No base model lists its raw columns again: raw_record_of reads them from the contract."""
+    found = {}
+    for path in sorted((PROJECT_DIR / "models" / "staging").glob("*/base/base_*.sql")):
+        text = path.read_text()
+        assert "raw_record(" not in text, path.name
+        found[path.stem] = re.findall(r"raw_record_of\('([\w.]+)'\)", text)
+    assert found == {f"base_{spec.source}__{spec.name}": [name] for name, spec in SPECS.items()}
