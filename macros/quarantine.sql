@@ -86,6 +86,14 @@
 {%- endmacro %}
 
 
+{% macro record_key_of(source_table) -%}
+    {#- record_key over a raw table's key as the contract declares it (its
+        nullable key parts included). -#}
+    {%- set table = raw_contract_table(source_table) -%}
+    {{ record_key(table['key'], nullable_columns=table.get('nullable_key', [])) }}
+{%- endmacro %}
+
+
 {% macro raw_record(columns, unquoted=[], emails=[]) -%}
     {#- The whole raw row as JSON-like text, built with portable string
         functions (no to_json): '{"col": value, ...}' in the given column

@@ -200,10 +200,12 @@ def test_production_code_reads_the_contract_not_the_simulator():
 
 
 def test_every_base_model_serialises_its_rows_by_the_contract():
-    """No base model lists its raw columns again: raw_record_of reads them from the contract."""
+    """No base model lists its raw columns or its key again: the *_of macros read the contract."""
     found = {}
     for path in sorted((PROJECT_DIR / "models" / "staging").glob("*/base/base_*.sql")):
         text = path.read_text()
         assert "raw_record(" not in text, path.name
-        found[path.stem] = re.findall(r"raw_record_of\('([\w.]+)'\)", text)
-    assert found == {f"base_{spec.source}__{spec.name}": [name] for name, spec in SPECS.items()}
+        assert "record_key(" not in text, path.name
+        found[path.stem] = re.findall(r"(?:raw_record|record_key)_of\('([\w.]+)'\)", text)
+    expected = {f"base_{spec.source}__{spec.name}": [name, name] for name, spec in SPECS.items()}
+    assert found == expected

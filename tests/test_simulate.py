@@ -19,11 +19,11 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
-from clv.contract import reference as ref
 from clv.contract.rules import classify, summarize
 from clv.contract.tables import SPECS
 from clv.paths import PROJECT_DIR
 from clv.simulate import generate
+from clv.simulate import reference as ref
 from clv.simulate.defects import REASONS, split_count
 
 START, END = date(2023, 1, 1), date(2024, 12, 31)

@@ -21,7 +21,7 @@ renamed as (
         {{ dbt.safe_cast('_loaded_at', dbt.type_timestamp()) }} as loaded_at,
 
         ---------- audit
-        {{ record_key(['campaign_id']) }} as record_key,
+        {{ record_key_of('email.email_campaigns') }} as record_key,
         {{ raw_record_of('email.email_campaigns') }} as raw_record
     from source
 ),

@@ -33,7 +33,7 @@ renamed as (
         {{ dbt.safe_cast('_loaded_at', dbt.type_timestamp()) }} as loaded_at,
 
         ---------- audit
-        {{ record_key(['campaign_id', 'subscriber_id']) }} as record_key,
+        {{ record_key_of('email.email_sends') }} as record_key,
         {{ raw_record_of('email.email_sends') }} as raw_record
     from source
 ),

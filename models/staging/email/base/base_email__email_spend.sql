@@ -36,8 +36,7 @@ renamed as (
         {{ dbt.safe_cast('_loaded_at', dbt.type_timestamp()) }} as loaded_at,
 
         ---------- audit
-        {{ record_key(['spend_date', 'campaign_id', 'cost_type'], nullable_columns=['campaign_id']) }}
-            as record_key,
+        {{ record_key_of('email.email_spend') }} as record_key,
         {{ raw_record_of('email.email_spend') }} as raw_record
     from source
 ),

@@ -31,7 +31,7 @@ renamed as (
         {{ dbt.safe_cast('_loaded_at', dbt.type_timestamp()) }} as loaded_at,
 
         ---------- audit
-        {{ record_key(['subscriber_id', 'event_type', 'event_at']) }} as record_key,
+        {{ record_key_of('email.email_subscriptions') }} as record_key,
         {{ raw_record_of('email.email_subscriptions') }} as raw_record
     from source
 ),

@@ -54,7 +54,7 @@ renamed as (
         {{ dbt.safe_cast('_loaded_at', dbt.type_timestamp()) }} as loaded_at,
 
         ---------- audit
-        {{ record_key(['entry_id']) }} as record_key,
+        {{ record_key_of('loyalty.loyalty_points') }} as record_key,
         {{ raw_record_of('loyalty.loyalty_points') }} as raw_record
     from source
 ),

@@ -25,7 +25,7 @@ renamed as (
         {{ dbt.safe_cast('_loaded_at', dbt.type_timestamp()) }} as loaded_at,
 
         ---------- audit
-        {{ record_key(['response_id']) }} as record_key,
+        {{ record_key_of('loyalty.nps_responses') }} as record_key,
         {{ raw_record_of('loyalty.nps_responses') }} as raw_record
     from source
 ),

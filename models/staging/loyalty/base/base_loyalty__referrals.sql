@@ -30,7 +30,7 @@ renamed as (
         {{ dbt.safe_cast('_loaded_at', dbt.type_timestamp()) }} as loaded_at,
 
         ---------- audit
-        {{ record_key(['referral_id']) }} as record_key,
+        {{ record_key_of('loyalty.referrals') }} as record_key,
         {{ raw_record_of('loyalty.referrals') }} as raw_record
     from source
 ),

@@ -29,7 +29,7 @@ renamed as (
         {{ dbt.safe_cast('_loaded_at', dbt.type_timestamp()) }} as loaded_at,
 
         ---------- audit
-        {{ record_key(['spend_month', 'channel', 'purpose']) }} as record_key,
+        {{ record_key_of('marketing.marketing_spend') }} as record_key,
         {{ raw_record_of('marketing.marketing_spend') }} as raw_record
     from source
 ),

@@ -27,7 +27,7 @@ renamed as (
         {{ dbt.safe_cast('_loaded_at', dbt.type_timestamp()) }} as loaded_at,
 
         ---------- audit
-        {{ record_key(['customer_id']) }} as record_key,
+        {{ record_key_of('shop.customers') }} as record_key,
         {{ raw_record_of('shop.customers') }} as raw_record
     from source
 ),

@@ -32,7 +32,7 @@ renamed as (
         {{ dbt.safe_cast('_loaded_at', dbt.type_timestamp()) }} as loaded_at,
 
         ---------- audit
-        {{ record_key(['order_id', 'line_no']) }} as record_key,
+        {{ record_key_of('shop.order_items') }} as record_key,
         {{ raw_record_of('shop.order_items') }} as raw_record
     from source
 ),

@@ -39,7 +39,7 @@ renamed as (
         {{ dbt.safe_cast('_loaded_at', dbt.type_timestamp()) }} as loaded_at,
 
         ---------- audit
-        {{ record_key(['order_id']) }} as record_key,
+        {{ record_key_of('shop.orders') }} as record_key,
         {{ raw_record_of('shop.orders') }} as raw_record
     from source
 ),

@@ -26,7 +26,7 @@ renamed as (
         {{ dbt.safe_cast('_loaded_at', dbt.type_timestamp()) }} as loaded_at,
 
         ---------- audit
-        {{ record_key(['refund_id']) }} as record_key,
+        {{ record_key_of('shop.refunds') }} as record_key,
         {{ raw_record_of('shop.refunds') }} as raw_record
     from source
 ),
