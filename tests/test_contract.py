@@ -14,6 +14,7 @@ import re
 
 import duckdb
 import pytest
+import yaml
 
 from clv.contract import reference as ref
 from clv.contract.tables import SPECS
@@ -209,3 +210,14 @@ def test_every_base_model_serialises_its_rows_by_the_contract():
         found[path.stem] = re.findall(r"(?:raw_record|record_key)_of\('([\w.]+)'\)", text)
     expected = {f"base_{spec.source}__{spec.name}": [name, name] for name, spec in SPECS.items()}
     assert found == expected
+
+
+def test_the_dbt_sources_document_the_contracts_columns():
+    """Each source table's YAML describes exactly the contract's columns, in file order."""
+    documented = {}
+    for path in sorted((PROJECT_DIR / "models" / "staging").glob("*/_*__sources.yml")):
+        for source in yaml.safe_load(path.read_text())["sources"]:
+            for table in source["tables"]:
+                columns = [column["name"] for column in table["columns"]]
+                documented[f"{source['name']}.{table['name']}"] = columns
+    assert documented == {name: spec.schema.names for name, spec in SPECS.items()}
