@@ -26,8 +26,9 @@
 
 {% macro default__is_valid_email(expression) -%}
     {#- local@domain.tld: no blanks, exactly one @, a dot in the domain
-        (the same rule as clv.simulate.reference.EMAIL_REGEX). False, not
-        null, for a null email. PostgreSQL's ~ operator. -#}
+        (the contract's email_regex, var raw_contract; tests/test_contract.py
+        holds each engine's pattern to it). False, not null, for a null
+        email. PostgreSQL's ~ operator. -#}
     coalesce({{ expression }} ~ '^[^@[:space:]]+@[^@[:space:]]+[.][^@[:space:].]+$', false)
 {%- endmacro %}
 

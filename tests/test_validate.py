@@ -17,10 +17,10 @@ import duckdb
 import pytest
 
 from clv.commands import validate as validate_command
+from clv.contract.tables import SPECS
 from clv.errors import UserError
 from clv.quality import QualitySettings, validate
 from clv.quality.history import RowCountHistory
-from clv.simulate.tables import SPECS
 
 #: Fewest expectations each suite of a layer must evaluate on the session warehouse.
 MIN_EXPECTATIONS = {"raw": 20, "staging": 5, "marts": 2}
