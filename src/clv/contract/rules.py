@@ -17,9 +17,6 @@ import pyarrow.compute as pc
 from clv.contract import reference as ref
 from clv.contract.tables import SPECS, TableSpec
 
-#: orders: the total must be positive and these must not be negative.
-_ORDER_NON_NEGATIVE = ("discount", "shipping", "tax", "fulfillment_cost")
-
 
 def _null(table: pa.Table, column: str) -> np.ndarray:
     return table[column].is_null().to_numpy(zero_copy_only=False)
@@ -87,30 +84,21 @@ class _Classifier:
         for column, allowed in spec.categories.items():
             self.mark(~_in(table, column, allowed), "unknown_value")
         self.mark(self._non_positive(), "non_positive_amount")
-        if "score" in table.column_names:
-            score = _num(table, "score")
-            self.mark((score < 0) | (score > 10), "score_out_of_range")
+        for column, (lowest, highest) in spec.ranges.items():
+            value = _num(table, column)
+            self.mark((value < lowest) | (value > highest), "score_out_of_range")
         if spec.event:
             self.mark(_num(table, spec.event) > _num(table, "_loaded_at"), "future_timestamp")
 
     def _non_positive(self) -> np.ndarray:
-        name, table = self.spec.full_name, self.table
-        if name == "shop.orders":
-            bad = _num(table, "order_total") < 0
-            for column in _ORDER_NON_NEGATIVE:
-                bad |= _num(table, column) < 0
-            return bad
-        if name == "shop.order_items":
-            return (
-                (_num(table, "quantity") <= 0)
-                | (_num(table, "unit_price") < 0)
-                | (_num(table, "unit_cost") < 0)
-            )
-        if name == "loyalty.loyalty_points":
-            return _num(table, "points") <= 0
-        if "amount" in table.column_names:
-            return _num(table, "amount") <= 0
-        return np.zeros(table.num_rows, bool)
+        """Rule 6: a positive amount at or below zero, or a non-negative amount below it."""
+        spec, table = self.spec, self.table
+        bad = np.zeros(table.num_rows, bool)
+        for column in spec.positive:
+            bad |= _num(table, column) <= 0
+        for column in spec.non_negative:
+            bad |= _num(table, column) < 0
+        return bad
 
     def deduplicate(self) -> None:
         """Rule 9: among rows passing 1-8, the earliest load (then smallest row text) wins."""

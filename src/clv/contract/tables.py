@@ -49,6 +49,11 @@ class TableSpec:
     currency: str | None = None
     #: column -> allowed values.
     categories: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    #: Rule 6: amounts that must be above zero, and amounts that must not be below it.
+    positive: tuple[str, ...] = ()
+    non_negative: tuple[str, ...] = ()
+    #: Rule 7: column -> (lowest, highest) allowed value, both included.
+    ranges: dict[str, tuple[float, float]] = field(default_factory=dict)
     #: column -> (referenced table, referenced column, reason code).
     references: dict[str, tuple[str, str, str]] = field(default_factory=dict)
     #: Whether rule 11 (before_customer_created) applies to :attr:`event`.
@@ -85,6 +90,9 @@ def _spec(full_name: str, table: dict[str, Any]) -> TableSpec:
             column: ref.VALUE_SETS[value_set]
             for column, value_set in table.get("categories", {}).items()
         },
+        positive=tuple(table.get("positive", ())),
+        non_negative=tuple(table.get("non_negative", ())),
+        ranges={column: tuple(bounds) for column, bounds in table.get("ranges", {}).items()},
         references={
             column: (*ref.REFERENCES[code], code)
             for column, code in table.get("references", {}).items()

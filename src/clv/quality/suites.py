@@ -244,18 +244,17 @@ def _ceil(value: float) -> int:
 
 # ---------------------------------------------------------------- raw
 
-#: Per raw table, the amount columns and their minimum (contract rule 6):
-#: (column, minimum, strict) — strict means the value must be above the minimum.
-RAW_AMOUNT_RULES: dict[str, tuple[tuple[str, float, bool], ...]] = {
-    "shop.orders": tuple(
-        (c, 0.0, False) for c in ("order_total", "discount", "shipping", "tax", "fulfillment_cost")
-    ),
-    "shop.order_items": (("quantity", 0, True), ("unit_price", 0, False), ("unit_cost", 0, False)),
-    "shop.refunds": (("amount", 0, True),),
-    "email.email_spend": (("amount", 0, True),),
-    "marketing.marketing_spend": (("amount", 0, True),),
-    "loyalty.loyalty_points": (("points", 0, True),),
-}
+
+def raw_amount_rules(spec: TableSpec) -> tuple[tuple[str, float, bool], ...]:
+    """The table's amount columns and their minimum (contract rule 6), in file order.
+
+    Each is (column, minimum, strict); strict means the value must be above the minimum.
+    """
+    return tuple(
+        (column, 0.0, column in spec.positive)
+        for column in spec.schema.names
+        if column in spec.positive or column in spec.non_negative
+    )
 
 
 def raw_frame(spec: TableSpec, frame: pd.DataFrame, frames: dict[str, pd.DataFrame]) -> None:
@@ -345,8 +344,8 @@ def raw_expectations(
                 **notes("invalid_email rows are quarantined"),
             )
         )
-    if spec.name == "nps_responses":
-        expectations.append(between("score", 0, 10, mostly, why="score_out_of_range"))
+    for column, (lowest, highest) in spec.ranges.items():
+        expectations.append(between(column, lowest, highest, mostly, why="score_out_of_range"))
 
     # Gate: absurd amounts; row defect: negative amounts.
     for column_field in spec.schema:
@@ -360,7 +359,7 @@ def raw_expectations(
                     why=f"no amount in any currency is beyond {limit:g}: a unit or parsing bug",
                 )
             )
-    for column, minimum, strict in RAW_AMOUNT_RULES.get(spec.full_name, ()):
+    for column, minimum, strict in raw_amount_rules(spec):
         expectations.append(
             between(
                 column,
