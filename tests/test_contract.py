@@ -216,3 +216,27 @@ def test_the_dbt_sources_document_the_contracts_columns():
                 columns = [column["name"] for column in table["columns"]]
                 documented[f"{source['name']}.{table['name']}"] = columns
     assert documented == {name: spec.schema.names for name, spec in SPECS.items()}
+
+
+def _null_checked(text: str, reason: str) -> set[str]:
+    """The columns whose null gives ``reason`` in a base model's row checks, as aliases."""
+    block = re.search(r"when\s+((?:(?!when).)*?)\s+then '" + reason + "'", text, re.S).group(1)
+    return set(re.findall(r"(?:renamed\.)?(\w+) is null", block))
+
+
+@pytest.mark.parametrize("name", list(SPECS))
+def test_each_base_model_checks_the_contracts_keys_and_required_columns(name):
+    """Rules 1 and 2 in SQL null-check exactly the key and the required columns of the contract."""
+    spec = SPECS[name]
+    path = PROJECT_DIR / "models" / "staging" / spec.source / "base"
+    text = (path / f"base_{spec.source}__{spec.name}.sql").read_text()
+    raw_of = {
+        alias: raw
+        for raw, alias in re.findall(
+            r"\{\{ (?:dbt\.safe_cast|hash_email)\('(\w+)'[^}]*\}\}\s+as (\w+)", text
+        )
+    }
+    key = set(spec.key) - set(spec.nullable_key)
+    required = set(spec.schema.names) - set(spec.key) - set(spec.nullable)
+    assert {raw_of[alias] for alias in _null_checked(text, "null_key")} == key
+    assert {raw_of[alias] for alias in _null_checked(text, "null_required_value")} == required
