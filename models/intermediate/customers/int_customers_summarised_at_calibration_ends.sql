@@ -1,8 +1,7 @@
-{% macro btyd_customer_summary(purchase_days, settings, calibration_end_column) %}
-{#- CTEs ending in `calibration_summary`: one row per customer whose first
-    purchase is on or before `settings.<calibration_end_column>`, with the
-    BG/NBD summary of their calibration period (Fader, Hardie & Lee 2005,
-    "Counting your customers the easy way"):
+{#- One row per fit role (prediction, backtest) and customer whose first
+    purchase is on or before that role's calibration end
+    (clv_model_settings): the BG/NBD summary of the calibration period
+    (Fader, Hardie & Lee 2005, "Counting your customers the easy way"):
 
       x    repeat purchases: purchase days after the first one, up to the
            calibration end;
@@ -11,31 +10,56 @@
 
     t_x and T in the time unit of clv_model_settings (days, or days / 7 for
     weeks), and the Gamma-Gamma input: the mean revenue and margin of the
-    repeat purchases (null when x = 0). `purchase_days` and `settings` are
-    the names of CTEs over int_purchase_days_aggregated and
-    clv_model_settings. -#}
+    repeat purchases (null when x = 0). int_customers_summarised_for_prediction
+    and int_customers_summarised_for_backtest each keep one fit role. -#}
+with
+
+purchase_days as (
+    select * from {{ ref('int_purchase_days_aggregated') }}
+),
+
+settings as (
+    select * from {{ ref('clv_model_settings') }}
+),
+
+calibration_ends as (
+    select
+        cast('prediction' as {{ dbt.type_string() }}) as fit_role,
+        prediction_calibration_end as calibration_end,
+        time_unit_days
+    from settings
+    union all
+    select
+        cast('backtest' as {{ dbt.type_string() }}) as fit_role,
+        backtest_calibration_end as calibration_end,
+        time_unit_days
+    from settings
+),
+
 calibration_days as (
     select
-        {{ purchase_days }}.customer_id,
-        {{ purchase_days }}.purchase_date,
-        {{ purchase_days }}.revenue,
-        {{ purchase_days }}.margin,
-        {{ settings }}.{{ calibration_end_column }} as calibration_end,
-        {{ settings }}.time_unit_days
-    from {{ purchase_days }}
-    cross join {{ settings }}
-    where {{ purchase_days }}.purchase_date <= {{ settings }}.{{ calibration_end_column }}
+        calibration_ends.fit_role,
+        purchase_days.customer_id,
+        purchase_days.purchase_date,
+        purchase_days.revenue,
+        purchase_days.margin,
+        calibration_ends.calibration_end,
+        calibration_ends.time_unit_days
+    from purchase_days
+    inner join calibration_ends
+        on purchase_days.purchase_date <= calibration_ends.calibration_end
 ),
 
 calibration_days_numbered as (
     select
         *,
-        min(purchase_date) over (partition by customer_id) as first_purchase_date
+        min(purchase_date) over (partition by fit_role, customer_id) as first_purchase_date
     from calibration_days
 ),
 
 calibration_totals as (
     select
+        fit_role,
         customer_id,
         first_purchase_date,
         calibration_end,
@@ -52,11 +76,12 @@ calibration_totals as (
             case when purchase_date > first_purchase_date then cast(margin as {{ dbt.type_numeric() }}) end
         ) as repeat_margin
     from calibration_days_numbered
-    group by 1, 2, 3, 4
+    group by 1, 2, 3, 4, 5
 ),
 
-calibration_summary as (
+final as (
     select
+        fit_role,
         customer_id,
         first_purchase_date,
         last_purchase_date,
@@ -72,4 +97,5 @@ calibration_summary as (
         cast(repeat_margin as {{ type_double() }}) / nullif(repeat_purchases, 0) as mean_repeat_margin
     from calibration_totals
 )
-{% endmacro %}
+
+select * from final
