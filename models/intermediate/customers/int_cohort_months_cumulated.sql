@@ -31,6 +31,8 @@ final as (
         gross_margin,
         fulfillment_cost,
         acquisition_spend,
+        cohort_month,
+        month,
         sum(gross_margin) over (
             partition by cohort_month, acquisition_channel
             order by months_since_acquisition
@@ -50,9 +52,7 @@ final as (
             partition by cohort_month, acquisition_channel
             order by months_since_acquisition
             rows between unbounded preceding and current row
-        ) as discounted_cumulative_fulfillment_cost,
-        cohort_month,
-        month
+        ) as discounted_cumulative_fulfillment_cost
     from discounted
 )
 

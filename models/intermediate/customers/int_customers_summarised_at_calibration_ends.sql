@@ -87,10 +87,13 @@ final as (
         last_purchase_date,
         calibration_end,
         cast(repeat_purchases as {{ dbt.type_bigint() }}) as x,
-        cast({{ dbt.datediff('first_purchase_date', 'last_purchase_date', 'day') }} as {{ type_double() }})
-        / time_unit_days as t_x,
-        cast({{ dbt.datediff('first_purchase_date', 'calibration_end', 'day') }} as {{ type_double() }})
-        / time_unit_days as T,
+        cast(
+            {{ dbt.datediff('first_purchase_date', 'last_purchase_date', 'day') }} as {{ type_double() }}  -- noqa: LT05
+        ) / time_unit_days as t_x,
+        {#- T: the papers' name for the age, as clv.btyd reads it. #}
+        cast(
+            {{ dbt.datediff('first_purchase_date', 'calibration_end', 'day') }} as {{ type_double() }}  -- noqa: LT05
+        ) / time_unit_days as T,  -- noqa: CP02
         cast(calibration_revenue as {{ type_double() }}) as calibration_revenue,
         cast(calibration_margin as {{ type_double() }}) as calibration_margin,
         cast(repeat_revenue as {{ type_double() }}) / nullif(repeat_purchases, 0) as mean_repeat_spend,

@@ -18,7 +18,8 @@ final as (
         calibration_end,
         x,
         t_x,
-        T,
+        {#- T: the papers' name for the age, as clv.btyd reads it. #}
+        T,  -- noqa: CP02
         calibration_revenue,
         calibration_margin,
         mean_repeat_spend,
