@@ -21,7 +21,11 @@ final as (
         predicted_holdout_spend,
         actual_holdout_spend,
         calibration_end,
-        holdout_end
+        holdout_end,
+        {#- Readable names for the papers' symbols (x, t_x, T above). -#}
+        x as repeat_purchases,
+        t_x as time_to_last_purchase,
+        T as time_since_first_purchase  -- noqa: CP02
     from backtested
 )
 

@@ -21,7 +21,11 @@ final as (
         expected_average_margin,
         predicted_clv_12m,
         predicted_clv_horizon,
-        calibration_end
+        calibration_end,
+        {#- Readable names for the papers' symbols (x, t_x, T above). -#}
+        x as repeat_purchases,
+        t_x as time_to_last_purchase,
+        T as time_since_first_purchase  -- noqa: CP02
     from scored
 )
 
