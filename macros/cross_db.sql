@@ -88,9 +88,10 @@
 
 
 {% macro python_models_enabled() -%}
-    {#- Whether this target runs the dbt Python models of marts/predictions:
-        only DuckDB (dbt-duckdb runs them in-process). Keep in step with the
-        `predictions: +enabled` line of dbt_project.yml, which cannot call a
-        macro. -#}
+    {#- Whether this target runs the dbt Python models of
+        intermediate/predictions (and so builds the marts of marts/predictions
+        that publish them): only DuckDB (dbt-duckdb runs them in-process).
+        Keep in step with the two `predictions: +enabled` lines of
+        dbt_project.yml, which cannot call a macro. -#}
     {{ return(target.type == 'duckdb') }}
 {%- endmacro %}

@@ -1,8 +1,10 @@
-"""The probabilistic CLV marts on the simulated warehouse (dbt Python models).
+"""The probabilistic CLV marts on the simulated warehouse.
 
 Read read-only from the session's ``warehouse`` (the whole project built on
-simulated data). dbt cannot enforce contracts on Python models, so the column
-names and types the YAML documents are checked here instead.
+simulated data). The dbt Python models of models/intermediate/predictions fit
+and score; the marts publish their tables with enforced contracts, so dbt
+checks their column names and types. The column order the YAML documents is
+checked here.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from clv import btyd, predictions
 from clv.paths import PROJECT_DIR
 from clv.warehouse import connect_read_only
 
-PYTHON_MARTS = ("clv_model_parameters", "customer_clv_predictions", "clv_backtest_customers")
+PREDICTION_MARTS = ("clv_model_parameters", "customer_clv_predictions", "clv_backtest_customers")
 
 #: The YAML's portable type names as DuckDB reports them.
 DUCKDB_TYPES = {
@@ -59,8 +61,8 @@ def documented_columns() -> dict[str, list[tuple[str, str]]]:
     }
 
 
-@pytest.mark.parametrize("model", PYTHON_MARTS)
-def test_python_marts_have_the_documented_columns_and_types(tables, model):
+@pytest.mark.parametrize("model", PREDICTION_MARTS)
+def test_prediction_marts_have_the_documented_columns_in_order(tables, model):
     built = tables["types"].query("table_name == @model")
     actual = list(zip(built["column_name"], built["data_type"], strict=True))
     expected = [(name, DUCKDB_TYPES[kind]) for name, kind in documented_columns()[model]]

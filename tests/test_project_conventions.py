@@ -81,11 +81,25 @@ def sets_a_threshold(test):
     )
 
 
+#: The base_ models' drift check (rejected share per load period) is one test on
+#: this audit model, which reads every base_ model and has a row per table and period.
+BASE_MODELS_DRIFT_MODEL = "rejection_summary_by_load_period"
+
+
 def test_every_model_has_a_threshold_test(manifest):
     """docs/data_tests.md: besides its hard invariants, every model has a drift
-    check whose severity or warn_if / error_if is a considered choice."""
+    check whose severity or warn_if / error_if is a considered choice. A base_
+    model's is the one on BASE_MODELS_DRIFT_MODEL, if that model reads it."""
+    models = project_models(manifest)
     thresholded = [test for test in project_data_tests(manifest) if sets_a_threshold(test)]
     covered = {test.get("attached_node") for test in thresholded}
+    for uid, node in models.items():
+        if node["name"] == BASE_MODELS_DRIFT_MODEL and uid in covered:
+            covered |= {
+                dependency
+                for dependency in node["depends_on"]["nodes"]
+                if dependency.split(".")[-1].startswith("base_")
+            }
     uncovered = ", ".join(sorted(set(project_models(manifest)) - covered))
     assert not uncovered, f"models without a warn or warn_if / error_if test: {uncovered}"
 
@@ -173,15 +187,32 @@ def test_staging_reaches_marts_only_through_the_as_of_cut(manifest):
 
 
 def test_marts_have_enforced_contracts(manifest):
-    """SQL marts enforce contracts; dbt cannot enforce them on Python models, so
-    those declare data types that tests/test_predictions_marts.py checks instead."""
-    marts = [n for n in project_models(manifest).values() if n["fqn"][1:2] == ["marts"]]
-    assert any(node["language"] == "python" for node in marts)
+    """Every mart is SQL and enforces its contract. dbt cannot enforce contracts
+    on Python models, so the dbt Python models that fit and score sit in
+    intermediate/predictions and SQL marts publish their tables."""
+    models = project_models(manifest).values()
+    assert any(node["language"] == "python" for node in models)
+    marts = [n for n in models if n["fqn"][1:2] == ["marts"]]
     for node in marts:
-        if node["language"] == "sql":
-            assert node["config"]["contract"]["enforced"], node["unique_id"]
+        assert node["language"] == "sql", f"{node['unique_id']}: a mart must be SQL"
+        assert node["config"]["contract"]["enforced"], node["unique_id"]
         for name, column in node["columns"].items():
             assert column.get("data_type"), f"{node['unique_id']}.{name}: no data_type"
+
+
+def test_no_model_reads_a_mart(manifest):
+    """Marts are the end of the DAG: logic two models share is an intermediate
+    model, so no mart and no intermediate reads a mart (tests may)."""
+    models = project_models(manifest)
+    marts = {uid for uid, node in models.items() if node["fqn"][1:2] == ["marts"]}
+    assert marts
+    offenders = sorted(
+        f"{node['name']} reads {dependency.split('.')[-1]}"
+        for node in models.values()
+        for dependency in node["depends_on"]["nodes"]
+        if dependency in marts
+    )
+    assert not offenders, "models reading a mart: " + ", ".join(offenders)
 
 
 def test_unit_test_names_fit_postgres_identifiers(manifest):

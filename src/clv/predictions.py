@@ -1,6 +1,7 @@
-"""The probabilistic CLV marts as tables: what the dbt Python models return.
+"""The probabilistic CLV tables: what the dbt Python models return.
 
-The dbt Python models under ``models/marts/predictions/`` stay thin: they read
+The dbt Python models under ``models/intermediate/predictions/`` stay thin
+(the marts of ``models/marts/predictions/`` publish their tables): they read
 their refs as DataFrames and call this module, which calls the numerics in
 :mod:`clv.btyd` and returns Arrow tables with the exact column types the marts
 document. Nothing here touches a database, so it is tested without one.

@@ -1,5 +1,6 @@
 {#- The three prediction columns customer_clv shows, one row per customer of
-    customer_clv_predictions (the BG/NBD + Gamma-Gamma dbt Python model). On
+    int_customers_scored (the BG/NBD + Gamma-Gamma dbt Python model whose
+    table the mart customer_clv_predictions publishes). On
     a target that runs no Python models (PostgreSQL, Spark) it is empty with
     the same columns, so customer_clv builds unchanged everywhere and its
     predictions stay null there. -#}
@@ -12,7 +13,7 @@ predictions as (
             probability_alive,
             predicted_purchases_12m,
             predicted_clv_12m
-        from {{ ref('customer_clv_predictions') }}
+        from {{ ref('int_customers_scored') }}
     {%- else -%}
         select
             cast(null as {{ dbt.type_bigint() }}) as customer_id,

@@ -2,11 +2,15 @@
 
 {#- One row per customer with a purchase by the backtest's calibration end:
     the BG/NBD summary (x, t_x, T) and Gamma-Gamma input of the calibration
-    period (macro btyd_customer_summary), and what the customer actually did
-    in the holdout period (calibration end, holdout end]: purchase days and
-    revenue. Customers acquired in the holdout are not in the backtest, as in
-    Fader, Hardie & Lee (2005). -#}
+    period (int_customers_summarised_at_calibration_ends, fit role backtest),
+    and what the customer actually did in the holdout period (calibration
+    end, holdout end]: purchase days and revenue. Customers acquired in the
+    holdout are not in the backtest, as in Fader, Hardie & Lee (2005). -#}
 with
+
+calibration_summaries as (
+    select * from {{ ref('int_customers_summarised_at_calibration_ends') }}
+),
 
 purchase_days as (
     select * from {{ ref('int_purchase_days_aggregated') }}
@@ -16,7 +20,23 @@ settings as (
     select * from {{ ref('clv_model_settings') }}
 ),
 
-{{ btyd_customer_summary('purchase_days', 'settings', 'backtest_calibration_end') }},
+calibration_summary as (
+    select
+        customer_id,
+        first_purchase_date,
+        last_purchase_date,
+        calibration_end,
+        x,
+        t_x,
+        {#- T: the papers' name for the age, as clv.btyd reads it. #}
+        T,  -- noqa: CP02
+        calibration_revenue,
+        calibration_margin,
+        mean_repeat_spend,
+        mean_repeat_margin
+    from calibration_summaries
+    where fit_role = 'backtest'
+),
 
 holdout_purchases as (
     select

@@ -2,21 +2,30 @@
 
 {#- One row per customer with a purchase by the reporting period's as_of_date:
     the BG/NBD summary (x, t_x, T) and Gamma-Gamma input the predictions in
-    customer_clv_predictions are fitted on (macro btyd_customer_summary). -#}
+    customer_clv_predictions are fitted on (int_customers_summarised_at_calibration_ends,
+    fit role prediction). -#}
 with
 
-purchase_days as (
-    select * from {{ ref('int_purchase_days_aggregated') }}
+calibration_summaries as (
+    select * from {{ ref('int_customers_summarised_at_calibration_ends') }}
 ),
-
-settings as (
-    select * from {{ ref('clv_model_settings') }}
-),
-
-{{ btyd_customer_summary('purchase_days', 'settings', 'prediction_calibration_end') }},
 
 final as (
-    select * from calibration_summary
+    select
+        customer_id,
+        first_purchase_date,
+        last_purchase_date,
+        calibration_end,
+        x,
+        t_x,
+        {#- T: the papers' name for the age, as clv.btyd reads it. #}
+        T,  -- noqa: CP02
+        calibration_revenue,
+        calibration_margin,
+        mean_repeat_spend,
+        mean_repeat_margin
+    from calibration_summaries
+    where fit_role = 'prediction'
 )
 
 select * from final

@@ -8,7 +8,7 @@
 with
 
 backtest_customers as (
-    select * from {{ ref('clv_backtest_customers') }}
+    select * from {{ ref('int_customers_backtested') }}
 ),
 
 customers_grouped as (

@@ -1,7 +1,9 @@
-"""clv_model_parameters: BG/NBD and Gamma-Gamma fitted in the warehouse.
+"""int_clv_models_fitted: BG/NBD and Gamma-Gamma fitted in the warehouse.
 
 Thin by design: the numerics and the table's shape live in clv.btyd and
-clv.predictions (tested there); this reads the refs and calls them.
+clv.predictions (tested there); this reads the refs and calls them. The mart
+clv_model_parameters publishes this table; int_customers_scored and
+int_customers_backtested read it.
 """
 
 from clv import predictions

@@ -1,7 +1,9 @@
-"""customer_clv_predictions: each customer's P(alive), expected purchases and value.
+"""int_customers_scored: each customer's P(alive), expected purchases and value.
 
 Thin by design: the formulas live in clv.btyd and clv.predictions (tested
-there); this reads the refs and calls them.
+there); this reads the refs and calls them. The mart customer_clv_predictions
+publishes this table; int_customers_predicted hands three of its columns to
+customer_clv.
 """
 
 from clv import predictions
@@ -11,5 +13,5 @@ def model(dbt, session):
     dbt.config(materialized="table")
     settings = predictions.Settings.from_frame(dbt.ref("clv_model_settings").df())
     summary = dbt.ref("int_customers_summarised_for_prediction").df()
-    parameters = dbt.ref("clv_model_parameters").df()
+    parameters = dbt.ref("int_clv_models_fitted").df()
     return predictions.prediction_table(summary, parameters, settings)
