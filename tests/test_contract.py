@@ -1,10 +1,11 @@
 """The raw contract is declared once (the ``raw_contract`` var of dbt_project.yml).
 
-Fast checks, no dbt and no data: the contract is consistent with itself, the
-page that explains it (docs/raw_data_contract.md) says what it declares, the
-engine-specific email patterns of macros/cross_db.sql are its regex, the
-simulator and the tiny fixture only use reasons it gives, and production code
-reads the contract from :mod:`clv.contract`, not from the simulator.
+Fast checks, no dbt and no data: the contract is consistent with itself; the
+page that explains it (docs/raw_data_contract.md) and the dbt sources say what
+it declares; the base models' hand-written conditions of rules 1, 2, 6 and 7
+test its columns, and the engine-specific email patterns of macros/cross_db.sql
+are its regex; the simulator and the tiny fixture only use reasons it gives;
+production code reads it from :mod:`clv.contract`, not from the simulator.
 """
 
 from __future__ import annotations
@@ -240,3 +241,28 @@ def test_each_base_model_checks_the_contracts_keys_and_required_columns(name):
     required = set(spec.schema.names) - set(spec.key) - set(spec.nullable)
     assert {raw_of[alias] for alias in _null_checked(text, "null_key")} == key
     assert {raw_of[alias] for alias in _null_checked(text, "null_required_value")} == required
+
+
+@pytest.mark.parametrize("name", list(SPECS))
+def test_each_base_model_checks_the_contracts_amounts_and_ranges(name):
+    """Rules 6 and 7 in SQL test exactly the contract's positive, non-negative, ranged columns."""
+    spec = SPECS[name]
+    path = PROJECT_DIR / "models" / "staging" / spec.source / "base"
+    text = (path / f"base_{spec.source}__{spec.name}.sql").read_text()
+    raw_of = {
+        alias: raw
+        for raw, alias in re.findall(r"\{\{ dbt\.safe_cast\('(\w+)'[^}]*\}\}\s+as (\w+)", text)
+    }
+    positive, non_negative, ranges = set(), set(), {}
+    amounts = re.search(r"when\s+((?:(?!when).)*?)\s+then 'non_positive_amount'", text, re.S)
+    if amounts:
+        positive = {raw_of[a] for a in re.findall(r"(?:renamed\.)?(\w+) <= 0\b", amounts.group(1))}
+        non_negative = {
+            raw_of[a] for a in re.findall(r"(?:renamed\.)?(\w+) < 0\b", amounts.group(1))
+        }
+    scores = re.search(r"when (\w+) < (\d+) or \1 > (\d+) then 'score_out_of_range'", text)
+    if scores:
+        ranges = {raw_of[scores.group(1)]: (int(scores.group(2)), int(scores.group(3)))}
+    assert positive == set(spec.positive)
+    assert non_negative == set(spec.non_negative)
+    assert ranges == spec.ranges
