@@ -13,7 +13,7 @@ import json
 
 import pytest
 
-from clv.dbt_runner import run_dbt
+from tests.support.dbt import run_dbt
 
 PRIMARY_KEY_TESTS = {"unique", "unique_combination_of_columns"}
 #: dbt's default warn_if and error_if: any failing row counts.
@@ -23,8 +23,7 @@ DEFAULT_THRESHOLD = "!=0"
 @pytest.fixture(scope="module")
 def manifest(tmp_path_factory):
     target = tmp_path_factory.mktemp("parse_target")
-    result = run_dbt(["parse"], target_path=target)
-    assert result.success
+    run_dbt(["parse"], target_path=target)
     return json.loads((target / "manifest.json").read_text())
 
 
@@ -36,6 +35,7 @@ def project_models(manifest):
     }
 
 
+@pytest.mark.integration
 def test_every_model_and_column_is_documented(manifest):
     models = project_models(manifest)
     assert len(models) >= 28
@@ -51,6 +51,7 @@ def test_every_model_and_column_is_documented(manifest):
     assert not missing, "\n".join(missing)
 
 
+@pytest.mark.integration
 def test_every_model_has_a_primary_key_test(manifest):
     tested = set()
     for node in manifest["nodes"].values():
@@ -81,6 +82,7 @@ def sets_a_threshold(test):
     )
 
 
+@pytest.mark.integration
 def test_every_model_has_a_threshold_test(manifest):
     """docs/data_tests.md: besides its hard invariants, every model has a drift
     check whose severity or warn_if / error_if is a considered choice."""
@@ -94,6 +96,7 @@ def test_every_model_has_a_threshold_test(manifest):
 MAX_RELATION_NAME = 63
 
 
+@pytest.mark.integration
 def test_every_node_name_fits_a_postgres_identifier(manifest):
     """A model, a seed, a test whose failures are stored: each is a relation (its alias).
 
@@ -116,6 +119,7 @@ def test_every_node_name_fits_a_postgres_identifier(manifest):
     assert not too_long, "names over 63 characters: " + ", ".join(too_long)
 
 
+@pytest.mark.integration
 def test_every_threshold_test_says_why(manifest):
     """A test that only warns or tolerates failing rows says why in its description."""
     thresholded = [test for test in project_data_tests(manifest) if sets_a_threshold(test)]
@@ -126,6 +130,7 @@ def test_every_threshold_test_says_why(manifest):
     assert not unexplained, f"threshold tests without a description: {unexplained}"
 
 
+@pytest.mark.integration
 def test_every_source_has_freshness_and_a_loaded_at_field(manifest):
     sources = manifest["sources"].values()
     assert len(sources) == 13
@@ -137,6 +142,7 @@ def test_every_source_has_freshness_and_a_loaded_at_field(manifest):
         assert source["description"].strip(), source["unique_id"]
 
 
+@pytest.mark.integration
 def test_sources_are_read_only_in_staging(manifest):
     offenders = [
         uid
@@ -153,6 +159,7 @@ def test_sources_are_read_only_in_staging(manifest):
 READS_ALL_OF_STAGING = {"reporting_period", "rejection_summary"}
 
 
+@pytest.mark.integration
 def test_staging_reaches_marts_only_through_the_as_of_cut(manifest):
     """DECISIONLOG.md, "Reporting period": every event a mart counts is cut at the
     as-of date in one place per source, models/intermediate/as_of/. Any other
@@ -172,6 +179,7 @@ def test_staging_reaches_marts_only_through_the_as_of_cut(manifest):
     assert not offenders, "read a staging model past the as-of cut: " + ", ".join(offenders)
 
 
+@pytest.mark.integration
 def test_marts_have_enforced_contracts(manifest):
     """SQL marts enforce contracts; dbt cannot enforce them on Python models, so
     those declare data types that tests/test_predictions_marts.py checks instead."""
@@ -184,6 +192,7 @@ def test_marts_have_enforced_contracts(manifest):
             assert column.get("data_type"), f"{node['unique_id']}.{name}: no data_type"
 
 
+@pytest.mark.integration
 def test_unit_test_names_fit_postgres_identifiers(manifest):
     """dbt names a relation after each unit test; PostgreSQL cuts identifiers at 63 bytes."""
     names = [test["name"] for test in manifest["unit_tests"].values()]

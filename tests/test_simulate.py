@@ -26,6 +26,8 @@ from clv.simulate.contract import classify, summarize
 from clv.simulate.defects import REASONS, split_count
 from clv.simulate.tables import SPECS
 
+pytestmark = pytest.mark.unit
+
 START, END = date(2023, 1, 1), date(2024, 12, 31)
 SEED = 11
 CUSTOMERS = 2000
