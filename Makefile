@@ -19,7 +19,7 @@ RAW_DIR ?= data/raw
 DBT := $(BIN)/dbt
 DBT_FLAGS := --project-dir . --profiles-dir .
 
-.PHONY: help venv demo generate validate-raw build validate publish test lint format docs freshness cdnow bench-clv clean
+.PHONY: help venv demo generate validate-raw build validate publish test test-fast lint format docs freshness cdnow bench-clv clean
 
 help:  ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -57,6 +57,9 @@ demo: generate validate-raw build publish  ## Generate sample data, check, build
 
 test: $(STAMP)  ## Run every test: pytest (which drives dbt build, dbt tests, unit tests and sqlfluff).
 	$(BIN)/pytest
+
+test-fast: $(STAMP)  ## Run the unit tier only: no dbt, no warehouse, under a minute.
+	$(BIN)/pytest -m unit
 
 cdnow: $(STAMP)  ## Build the warehouse on the real CDNOW data; compare the fit with the papers.
 	$(BIN)/clv cdnow

@@ -1,57 +1,84 @@
-"""Shared fixtures: generated raw data and warehouses built from it by dbt.
+"""Session fixtures (the simulated raw data and the two warehouses dbt builds from
+it) and the test tiers.
 
 A warehouse is built once per session into a temporary DuckDB file
 (``CLV_DUCKDB_PATH``) from raw Parquet in a temporary folder (``CLV_RAW_DIR``),
 with its own dbt target path, so tests never touch the developer's data/ or
-target/. Tests read the warehouse read-only after dbt has closed it.
+target/. Tests read the warehouse read-only after dbt has closed it. What test
+modules share besides fixtures lives in tests/support/.
+
+Every test belongs to exactly one tier, a marker whose description in
+pyproject.toml starts with ``tier:`` (``unit``, ``integration``, ``fault``,
+``scale``, ``portability``): collection fails for a test with none or with two,
+and for a ``unit`` test that asks for a warehouse. A ``unit`` test that runs dbt
+anyway fails when it calls dbt. ``make test-fast`` runs ``pytest -m unit``.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 
 import pytest
 
-from clv.dbt_runner import run_dbt
 from clv.simulate import generate
+from tests.support.warehouse import (
+    SIM_BAD_ROWS,
+    SIM_CUSTOMERS,
+    SIM_END,
+    SIM_SEED,
+    SIM_START,
+    Warehouse,
+    build_warehouse,
+)
 
-#: Pinned dates: tests must not depend on today's date.
-SIM_START = date(2023, 1, 1)
-SIM_END = date(2024, 12, 31)
-SIM_CUSTOMERS = 1500
-SIM_SEED = 20231
-SIM_BAD_ROWS = 0.02
-
-
-@dataclass(frozen=True)
-class Warehouse:
-    """A warehouse dbt built: its raw inputs, DuckDB file and dbt results."""
-
-    raw_dir: Path
-    database: Path
-    target_path: Path
-    manifest: dict
-    results: list
+#: Fixtures that build a warehouse with dbt: a unit test may not ask for them.
+DBT_FIXTURES = frozenset({"warehouse", "tiny_warehouse"})
 
 
-def build_warehouse(
-    raw_dir: Path, workdir: Path, manifest: dict, extra_args: tuple[str, ...] = ()
-) -> Warehouse:
-    """Run ``dbt build`` (seeds, models, tests) on ``raw_dir`` into ``workdir``; must pass."""
-    database = workdir / "clv.duckdb"
-    target_path = workdir / "target"
-    env = {"CLV_RAW_DIR": str(raw_dir), "CLV_DUCKDB_PATH": str(database)}
-    result = run_dbt(["build", *extra_args], env=env, target_path=target_path)
-    failures = [
-        f"{r.node.unique_id}: {r.status} {r.message}"
-        for r in result.result
-        if str(r.status) not in ("success", "pass")
-    ]
-    assert result.success, "dbt build failed:\n" + "\n".join(failures)
-    return Warehouse(raw_dir, database, target_path, manifest, list(result.result))
+def tier_names(config: pytest.Config) -> set[str]:
+    """The markers pyproject.toml registers as tiers (their description starts with 'tier:')."""
+    names = set()
+    for line in config.getini("markers"):
+        name, _, description = line.partition(":")
+        if description.strip().startswith("tier:"):
+            names.add(name.split("(")[0].strip())
+    return names
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Fail collection unless every test has exactly one tier and unit tests need no dbt."""
+    tiers = tier_names(config)
+    problems = []
+    for item in items:
+        found = sorted({mark.name for mark in item.iter_markers() if mark.name in tiers})
+        if len(found) != 1:
+            problems.append(f"{item.nodeid}: tiers {found or 'none'}, need exactly one")
+        elif found == ["unit"] and DBT_FIXTURES & set(item.fixturenames):
+            needs = ", ".join(sorted(DBT_FIXTURES & set(item.fixturenames)))
+            problems.append(f"{item.nodeid}: a unit test asks for {needs}")
+    if problems:
+        raise pytest.UsageError(
+            f"tests without exactly one tier of {sorted(tiers)} (see tests/conftest.py):\n  "
+            + "\n  ".join(problems)
+        )
+
+
+@pytest.fixture(autouse=True)
+def _unit_tests_run_no_dbt(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch):
+    """In the unit tier, any in-process dbt invocation fails the test."""
+    if request.node.get_closest_marker("unit") is None:
+        return
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a unit test ran dbt: mark it integration, fault or scale")
+
+    import clv.dbt_runner
+    import tests.support.dbt
+
+    monkeypatch.setattr(clv.dbt_runner, "run_dbt", refuse)
+    monkeypatch.setattr(tests.support.dbt, "invoke_dbt", refuse)
 
 
 @pytest.fixture(scope="session")
@@ -85,7 +112,7 @@ def tiny_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Warehouse:
     tables reject far more than the production gate allows: the gate is
     lifted here (and tested on its own in test_build_gates.py). Its handful
     of orders is too few to fit BG/NBD: a failed fit warns and leaves the
-    predictions null (test_predictions_fallback.py).
+    predictions null (test_predictions.py).
     """
     from tests.fixtures.make_tiny_raw import write_tiny_raw
 

@@ -21,19 +21,18 @@ from pathlib import Path
 
 import pytest
 
-from clv.dbt_runner import run_dbt
-from tests.conftest import SIM_END
 from tests.fixtures.raw_as_of import cut_raw
-from tests.test_idempotence import _assert_same_marts
+from tests.support.dbt import run_dbt, warehouse_env
+from tests.support.warehouse import SIM_END, assert_same_marts
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.scale
 
 AS_OF_DATES = [date(2024, 8, 31), date(2024, 11, 30)]
 
 
 def _build_models(raw_dir: Path, workdir: Path, as_of: date) -> Path:
     database = workdir / "clv.duckdb"
-    result = run_dbt(
+    run_dbt(
         [
             "build",
             "--select",
@@ -43,11 +42,9 @@ def _build_models(raw_dir: Path, workdir: Path, as_of: date) -> Path:
             "--vars",
             f"{{as_of_date: '{as_of.isoformat()}'}}",
         ],
-        env={"CLV_RAW_DIR": str(raw_dir), "CLV_DUCKDB_PATH": str(database)},
+        env=warehouse_env(raw_dir, database),
         target_path=workdir / "target",
     )
-    failures = [f"{r.node.unique_id}: {r.message}" for r in result.result if r.status != "success"]
-    assert result.success, "dbt build failed:\n" + "\n".join(failures)
     return database
 
 
@@ -65,5 +62,5 @@ def test_marts_as_of_a_past_date_equal_marts_from_data_cut_there(
 
     full = _build_models(raw_dir, tmp_path / "a_full_history", as_of)
     cut = _build_models(cut_dir, tmp_path / "b_cut_history", as_of)
-    hashes = _assert_same_marts(full, cut, f"as of {as_of}: full history vs history cut there")
+    hashes = assert_same_marts(full, cut, f"as of {as_of}: full history vs history cut there")
     assert len(hashes.tables) >= 10

@@ -19,6 +19,8 @@ import pytest
 from clv import btyd
 from clv.errors import UserError
 
+pytestmark = pytest.mark.unit
+
 with warnings.catch_warnings():  # lifetimes 0.11.3 sets a pandas option pandas 3 deprecates
     warnings.simplefilter("ignore")
     from lifetimes import BetaGeoFitter, GammaGammaFitter

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from clv.dbt_runner import run_dbt
+import pytest
+
 from clv.simulate import generate
+from tests.support.dbt import run_dbt, warehouse_env
 
 
+@pytest.mark.fault
 def test_build_fails_naming_the_table_when_too_many_rows_are_rejected(tmp_path):
     raw = tmp_path / "raw"
     generate(
@@ -19,9 +22,8 @@ def test_build_fails_naming_the_table_when_too_many_rows_are_rejected(tmp_path):
         bad_rows=0.12,
         verbose=False,
     )
-    env = {"CLV_RAW_DIR": str(raw), "CLV_DUCKDB_PATH": str(tmp_path / "clv.duckdb")}
-    result = run_dbt(["build"], env=env, target_path=tmp_path / "target")
-    assert not result.success
+    env = warehouse_env(raw, tmp_path / "clv.duckdb")
+    result = run_dbt(["build"], expect_pass=False, env=env, target_path=tmp_path / "target")
     messages = [str(r.message) for r in result.result if str(r.status) == "error"]
     gate = [m for m in messages if "max_rejected_share" in m]
     assert gate, messages
@@ -29,6 +31,7 @@ def test_build_fails_naming_the_table_when_too_many_rows_are_rejected(tmp_path):
     assert any(f"{source}." in gate[0] for source in ("shop", "email", "marketing", "loyalty"))
 
 
+@pytest.mark.integration
 def test_source_freshness_passes_on_data_that_ends_yesterday(tmp_path):
     """The demo's default: history ending yesterday, at the demo's size."""
     raw = tmp_path / "raw"
@@ -42,14 +45,14 @@ def test_source_freshness_passes_on_data_that_ends_yesterday(tmp_path):
         bad_rows=0.0,
         verbose=False,
     )
-    env = {"CLV_RAW_DIR": str(raw), "CLV_DUCKDB_PATH": str(tmp_path / "clv.duckdb")}
+    env = warehouse_env(raw, tmp_path / "clv.duckdb")
     result = run_dbt(["source", "freshness"], env=env, target_path=tmp_path / "target")
     statuses = {r.node.unique_id: str(r.status) for r in result.result}
     assert len(statuses) == 13
-    assert result.success, statuses
     assert "error" not in statuses.values(), statuses
 
 
+@pytest.mark.fault
 def test_source_freshness_errors_on_stale_data(tmp_path):
     raw = tmp_path / "raw"
     generate(
@@ -61,7 +64,8 @@ def test_source_freshness_errors_on_stale_data(tmp_path):
         bad_rows=0.0,
         verbose=False,
     )
-    env = {"CLV_RAW_DIR": str(raw), "CLV_DUCKDB_PATH": str(tmp_path / "clv.duckdb")}
-    result = run_dbt(["source", "freshness"], env=env, target_path=tmp_path / "target")
-    assert not result.success
+    env = warehouse_env(raw, tmp_path / "clv.duckdb")
+    result = run_dbt(
+        ["source", "freshness"], expect_pass=False, env=env, target_path=tmp_path / "target"
+    )
     assert {str(r.status) for r in result.result} == {"error"}

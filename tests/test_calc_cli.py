@@ -11,6 +11,8 @@ import pytest
 from clv.cli import main
 from clv.formulas import discounted_clv
 
+pytestmark = pytest.mark.unit
+
 SMALL_FIRM_ARGV = [
     "calc",
     "--purchases-per-year",

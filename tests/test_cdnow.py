@@ -16,7 +16,7 @@ import pytest
 from clv.cdnow import PUBLISHED, build_cdnow_warehouse
 from clv.warehouse import connect_read_only
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.scale
 
 
 @pytest.fixture(scope="module")

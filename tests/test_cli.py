@@ -7,6 +7,7 @@ import pytest
 from clv.cli import main
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
@@ -26,6 +27,7 @@ def test_user_errors_are_one_line_and_exit_2(argv, message, capsys):
     assert "Traceback" not in err
 
 
+@pytest.mark.unit
 def test_bad_date_is_an_argparse_error(capsys):
     with pytest.raises(SystemExit) as excinfo:
         main(["generate", "--start", "2024-13-01"])
@@ -33,6 +35,7 @@ def test_bad_date_is_an_argparse_error(capsys):
     assert "not an ISO date" in capsys.readouterr().err
 
 
+@pytest.mark.integration
 def test_summary_prints_the_warehouse_and_its_headline_figures(warehouse, capsys):
     assert main(["summary", "--database", str(warehouse.database)]) == 0
     out = capsys.readouterr().out

@@ -33,7 +33,7 @@ from clv.quality.completeness import Figure, figures
 from clv.quality.history import RowCountHistory, row_count_band
 from clv.quality.raw_files import preflight, to_frame
 from clv.simulate import generate
-from tests.conftest import build_warehouse
+from tests.support.warehouse import build_warehouse
 
 #: Far after every simulated history: the raw suite's "not in the future" bound.
 NOW = datetime(2030, 1, 1)
@@ -120,6 +120,7 @@ def raw_copy(simulated_raw, tmp_path: Path) -> Path:
 # ---------------------------------------------------------------- clean data passes
 
 
+@pytest.mark.unit
 def test_the_session_data_passes_every_figure(simulated_raw):
     raw_dir, _ = simulated_raw
     found = figures(load_frames(raw_dir), QualitySettings(), NOW)
@@ -127,6 +128,7 @@ def test_the_session_data_passes_every_figure(simulated_raw):
     assert not failed(found), failed(found)
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize(
     "case",
     [
@@ -141,6 +143,7 @@ def test_clean_data_passes_on_other_seeds_sizes_and_end_days(other_raws, case):
     assert not failed(found), failed(found)
 
 
+@pytest.mark.unit
 def test_two_percent_of_rows_lost_everywhere_still_passes(raw_copy):
     """The bands tolerate the ~1-2 % quarantinable defects of --bad-rows / --corrupt-rows."""
     for index, table in enumerate(SPECS):
@@ -152,6 +155,7 @@ def test_two_percent_of_rows_lost_everywhere_still_passes(raw_copy):
 # ---------------------------------------------------------------- partial deliveries fail
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize("table", sorted(PARTIAL_CASES))
 def test_a_30_percent_partial_delivery_fails_naming_its_file(raw_copy, table):
     path, figure_name = PARTIAL_CASES[table]
@@ -234,6 +238,7 @@ MUTATIONS = {
 }
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize("figure_name", sorted(MUTATIONS))
 def test_every_figure_can_fail(raw_copy, figure_name):
     mutation = MUTATIONS[figure_name]
@@ -245,6 +250,7 @@ def test_every_figure_can_fail(raw_copy, figure_name):
     assert figure_name in broken, broken
 
 
+@pytest.mark.unit
 def test_orders_missing_their_last_two_days_fail(raw_copy):
     drop_last_days(raw_copy, days=2)
     broken = failed(figures(load_frames(raw_copy), QualitySettings(), NOW))
@@ -253,6 +259,7 @@ def test_orders_missing_their_last_two_days_fail(raw_copy):
     assert broken["recent_orders_volume_ratio"].file == "shop/orders.parquet"
 
 
+@pytest.mark.integration
 def test_partial_order_items_stop_clv_validate_with_one_line_each(raw_copy, tmp_path, capsys):
     drop_share(raw_copy, "shop.order_items")
     parser = argparse.ArgumentParser(prog="clv")
@@ -273,6 +280,7 @@ def test_partial_order_items_stop_clv_validate_with_one_line_each(raw_copy, tmp_
     assert "Traceback" not in out.out + out.err
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize(
     ("case", "code", "expected"),
     [
@@ -318,6 +326,7 @@ def _run(history: RowCountHistory, table: str, rows: int, settings: QualitySetti
     return passed
 
 
+@pytest.mark.unit
 def test_a_slow_decline_cannot_ratchet_through(tmp_path):
     """Five runs, each 8 % smaller (within ±50 % of the last): the third fails."""
     settings = QualitySettings()
@@ -328,6 +337,7 @@ def test_a_slow_decline_cannot_ratchet_through(tmp_path):
     assert history.runs("shop.orders") == [10_000, 9_200]
 
 
+@pytest.mark.unit
 def test_a_decline_slower_than_the_window_cannot_ratchet_through(tmp_path):
     """1 % fewer rows a run for 20 runs: the peak outlives the 10 kept runs; the 18th fails."""
     settings = QualitySettings()
@@ -340,6 +350,7 @@ def test_a_decline_slower_than_the_window_cannot_ratchet_through(tmp_path):
     assert len(history.runs("shop.orders")) == 10
 
 
+@pytest.mark.unit
 def test_the_history_keeps_the_last_runs_and_reads_the_old_format(tmp_path):
     path = tmp_path / "counts.json"
     key = str(tmp_path.resolve())
@@ -353,6 +364,7 @@ def test_the_history_keeps_the_last_runs_and_reads_the_old_format(tmp_path):
     assert row_count_band([510, 530, 520], 0.5, 0.15)[:2] == (451, 780)
 
 
+@pytest.mark.integration
 def test_accept_volume_change_lets_a_deliberate_change_through(simulated_raw, tmp_path):
     raw_dir, _ = simulated_raw
     orders = pq.read_metadata(raw_dir / SPECS["shop.orders"].path).num_rows
@@ -384,6 +396,7 @@ def test_accept_volume_change_lets_a_deliberate_change_through(simulated_raw, tm
         validate(("raw",), raw_dir=raw_dir, database=None, accept_volume_change=("shop.order",))
 
 
+@pytest.mark.integration
 def test_publish_holds_raw_counts_to_the_history_without_extending_it(
     warehouse, tmp_path, monkeypatch
 ):
@@ -410,7 +423,7 @@ def test_publish_holds_raw_counts_to_the_history_without_extending_it(
 # ---------------------------------------------------------------- end to end with dbt
 
 
-@pytest.mark.slow
+@pytest.mark.fault
 def test_publish_refuses_a_partial_order_items_delivery(warehouse, tmp_path):
     """A good publication, then a build on partial order_items: publish refuses, file unchanged."""
     published = tmp_path / "published" / "clv.duckdb"

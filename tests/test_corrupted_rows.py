@@ -24,7 +24,9 @@ import pytest
 
 from clv.simulate import generate
 from clv.warehouse import connect_read_only
-from tests.conftest import Warehouse, build_warehouse
+from tests.support.warehouse import Warehouse, build_warehouse
+
+pytestmark = pytest.mark.fault
 
 CORRUPT_ROWS = 0.01
 BAD_ROWS = 0.01

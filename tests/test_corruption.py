@@ -24,6 +24,8 @@ from clv.simulate import generate
 from clv.simulate.corruption import DELETED, EXPECTED_REASON, KINDS, Corrupted, corrupt
 from clv.simulate.generator import simulate
 
+pytestmark = pytest.mark.unit
+
 START, END = date(2023, 1, 1), date(2024, 12, 31)
 CUSTOMERS = 1500
 SEED = 20231

@@ -35,6 +35,8 @@ from clv.dbt_runner import run_dbt
 from clv.formulas import gupta_lehmann_clv
 from clv.warehouse import connect_read_only
 
+pytestmark = pytest.mark.scale
+
 MART = "customer_equity_monthly"
 SELECT_QUERY = f"select * from marts.{MART} order by month"
 SNAPSHOT = "customer_equity_monthly_snapshot"

@@ -21,6 +21,8 @@ from clv.formulas import (
 )
 from clv.warehouse import connect_read_only
 
+pytestmark = pytest.mark.integration
+
 
 def _frame(warehouse, sql: str) -> pd.DataFrame:
     with connect_read_only(warehouse.database) as connection:

@@ -1,6 +1,6 @@
 """Kill -9 at random points: nothing a reader sees breaks, and a rerun recovers exactly.
 
-``test_killed_builds_never_reach_readers`` (slow) builds a small warehouse
+``test_killed_builds_never_reach_readers`` builds a small warehouse
 with ``dbt build`` as a subprocess, publishes it, then SIGKILLs further
 builds of the same working file at seeded random moments. After each kill:
 
@@ -21,7 +21,6 @@ at random moments: the published file is always one whole publication.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import random
@@ -37,55 +36,41 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from clv.content_hash import database_schema_hash
 from clv.paths import PROJECT_DIR
 from clv.publish import PublishRefused, publish, read_publication_log
 from clv.simulate import generate
-from tests.test_publish import copy_working, passing_checks, publish_from
+from tests.support.dbt import dbt_command, process_env, run_dbt_process, warehouse_env
+from tests.support.publishing import copy_working, passing_checks, publish_from, sha256_of
+from tests.support.warehouse import assert_same_marts, database_schema_hash
 
-DBT = Path(sys.executable).parent / "dbt"
+pytestmark = pytest.mark.fault
+
 KILL_POINTS = 3
 KILL_SEED = 20240607
 
 
-def sha256_of(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def start_dbt(args: list[str], raw_dir: Path, workdir: Path) -> subprocess.Popen:
     """Start ``dbt <args>`` on ``workdir/clv.duckdb`` as its own process group."""
-    target = workdir / "target"
-    env = {
-        **os.environ,
-        "CLV_RAW_DIR": str(raw_dir),
-        "CLV_DUCKDB_PATH": str(workdir / "clv.duckdb"),
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-        "DO_NOT_TRACK": "1",
-    }
-    command = [
-        str(DBT),
-        *args,
-        "--project-dir",
-        str(PROJECT_DIR),
-        "--profiles-dir",
-        str(PROJECT_DIR),
-        "--target-path",
-        str(target),
-        "--log-path",
-        str(target / "logs"),
-    ]
+    env = process_env(warehouse_env(raw_dir, workdir / "clv.duckdb"))
     log = open(workdir / "dbt-output.log", "a")  # noqa: SIM115 - closed with the process
     return subprocess.Popen(
-        command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        dbt_command(args, workdir / "target"),
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
 
 
-def run_dbt_subprocess(args: list[str], raw_dir: Path, workdir: Path) -> float:
-    """Run ``dbt <args>`` to completion; return its duration in seconds."""
+def run_dbt_to_the_end(args: list[str], raw_dir: Path, workdir: Path) -> float:
+    """Run ``dbt <args>`` to completion (it must pass); return its duration in seconds."""
     began = time.perf_counter()
-    process = start_dbt(args, raw_dir, workdir)
-    returncode = process.wait(timeout=900)
-    assert returncode == 0, (workdir / "dbt-output.log").read_text()[-3000:]
+    run_dbt_process(
+        args,
+        env=warehouse_env(raw_dir, workdir / "clv.duckdb"),
+        target_path=workdir / "target",
+        log=workdir / "dbt-output.log",
+    )
     return time.perf_counter() - began
 
 
@@ -102,14 +87,6 @@ def published_is_whole(published: Path) -> int:
     return publication_id
 
 
-def assert_same_marts(reference_db: Path, reference, database: Path, when: str) -> None:
-    """Every mart has the content hash of the uninterrupted build's."""
-    recovered = database_schema_hash(database)
-    assert sorted(recovered.tables) == sorted(reference.tables)
-    differing = [t for t in reference.tables if recovered.tables[t] != reference.tables[t]]
-    assert not differing, f"{when}: marts differ from the uninterrupted build: {differing}"
-
-
 @pytest.fixture(scope="module")
 def small_raw(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("fault_raw")
@@ -124,7 +101,6 @@ def small_raw(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-@pytest.mark.slow
 def test_killed_builds_never_reach_readers(small_raw: Path, tmp_path: Path):
     began = time.perf_counter()
     workdir = tmp_path / "working"
@@ -133,7 +109,7 @@ def test_killed_builds_never_reach_readers(small_raw: Path, tmp_path: Path):
     run_results = workdir / "target" / "run_results.json"
     published = tmp_path / "published" / "clv.duckdb"
 
-    build_seconds = run_dbt_subprocess(["build"], small_raw, workdir)
+    build_seconds = run_dbt_to_the_end(["build"], small_raw, workdir)
     reference = database_schema_hash(database)
     reference_db = tmp_path / "reference.duckdb"
     shutil.copy2(database, reference_db)
@@ -162,7 +138,7 @@ def test_killed_builds_never_reach_readers(small_raw: Path, tmp_path: Path):
         try:
             publish(database, published, run_results, small_raw, checks=passing_checks)
             outcome = "published (no write before the kill)"
-            assert_same_marts(reference_db, reference, database, f"kill at {delay} s")
+            assert_same_marts(reference_db, database, f"kill at {delay} s", reference)
             published_sha = sha256_of(published)
         except PublishRefused as refused:
             outcome = f"refused at gate '{refused.gate}'"
@@ -173,19 +149,19 @@ def test_killed_builds_never_reach_readers(small_raw: Path, tmp_path: Path):
             connection.execute("select count(*) from information_schema.tables").fetchone()
         assert not database.with_name("clv.duckdb.wal").exists()
 
-        rerun_seconds = run_dbt_subprocess(
+        rerun_seconds = run_dbt_to_the_end(
             ["build", "--resource-type", "seed", "--resource-type", "model"], small_raw, workdir
         )
-        assert_same_marts(reference_db, reference, database, f"after the kill at {delay} s")
+        assert_same_marts(reference_db, database, f"after the kill at {delay} s", reference)
         survived += 0 if finished_first else 1
         report.append(
             f"kill at {delay:5.1f} s: WAL left {wal_left}; {outcome}; "
             f"rerun {rerun_seconds:.0f} s, marts equal to the reference"
         )
 
-    final_seconds = run_dbt_subprocess(["build"], small_raw, workdir)
+    final_seconds = run_dbt_to_the_end(["build"], small_raw, workdir)
     final = publish(database, published, run_results, small_raw, checks=passing_checks)
-    assert_same_marts(reference_db, reference, published, "final publication")
+    assert_same_marts(reference_db, published, "final publication", reference)
     assert final.publication_id == len(read_publication_log(published)) >= 2
     print(
         f"\nfaults: uninterrupted build {build_seconds:.0f} s; {survived} of {len(delays)} "
@@ -200,7 +176,7 @@ PUBLISHER = textwrap.dedent(
     import sys
     from pathlib import Path
     from clv.publish import publish
-    from tests.test_publish import passing_checks
+    from tests.support.publishing import passing_checks
 
     database, published, run_results, raw_dir = map(Path, sys.argv[1:5])
     publish(database, published, run_results, raw_dir, checks=passing_checks)

@@ -25,6 +25,8 @@ from clv.formulas import (
     textbook_clv,
 )
 
+pytestmark = pytest.mark.unit
+
 #: The interactive illustration's inputs, in discounted_clv's argument order.
 SMALL_FIRM = {
     "purchases_per_year": 10,

@@ -28,7 +28,6 @@ import pyarrow.parquet as pq
 import pytest
 
 from clv.contract.tables import SPECS
-from clv.dbt_runner import run_dbt
 from clv.quality import validate
 from clv.simulate import generate
 from clv.warehouse import connect_read_only
@@ -39,8 +38,10 @@ from tests.fixtures.hostile import (
     write_gate_case,
     write_quarantine_corpus,
 )
+from tests.support.dbt import run_dbt, warehouse_env
 
 
+@pytest.mark.unit
 def test_the_corpus_has_the_documented_size():
     assert (len(GATE_CASES), len(QUARANTINE_CASES)) == (20, 7)
     assert len({case.name for case in (*GATE_CASES, *QUARANTINE_CASES)}) == 27
@@ -62,12 +63,14 @@ def clean_raw(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
+@pytest.mark.integration
 def test_clean_raw_passes_the_gate(clean_raw):
     report = validate(("raw",), raw_dir=clean_raw, database=None)
     assert report.success, report.summary_lines()
     assert len(report.suites) == len(SPECS) + 1  # one suite per file, and raw.completeness
 
 
+@pytest.mark.fault
 @pytest.mark.parametrize("case", GATE_CASES, ids=lambda case: case.name)
 def test_gate_case_fails_naming_the_file_and_the_problem(
     case: HostileCase, clean_raw: Path, tmp_path: Path
@@ -98,26 +101,21 @@ def quarantine_raw(clean_raw: Path, tmp_path_factory: pytest.TempPathFactory) ->
     return write_quarantine_corpus(clean_raw, tmp_path_factory.mktemp("hostile") / "raw")
 
 
+@pytest.mark.fault
 def test_quarantine_cases_pass_the_raw_gate(quarantine_raw):
     report = validate(("raw",), raw_dir=quarantine_raw, database=None)
     assert report.success, "\n".join(report.summary_lines())
 
 
-@pytest.mark.slow
+@pytest.mark.fault
 def test_quarantine_cases_are_accounted_for_by_dbt(quarantine_raw, tmp_path, capfd):
     database = tmp_path / "clv.duckdb"
-    env = {"CLV_RAW_DIR": str(quarantine_raw), "CLV_DUCKDB_PATH": str(database)}
+    env = warehouse_env(quarantine_raw, database)
 
-    result = run_dbt(["build"], env=env, target_path=tmp_path / "target")
+    run_dbt(["build"], env=env, target_path=tmp_path / "target")
 
     output = capfd.readouterr()
     assert "Traceback" not in output.out + output.err
-    failures = [
-        f"{r.node.unique_id}: {r.status} {r.message}"
-        for r in result.result
-        if str(r.status) not in ("success", "pass", "warn")
-    ]
-    assert result.success, failures
     raw_rows = {
         name: pq.read_metadata(quarantine_raw / spec.path).num_rows for name, spec in SPECS.items()
     }

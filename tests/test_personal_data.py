@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
+
 from clv.warehouse import connect_read_only
+
+pytestmark = pytest.mark.integration
 
 EMAIL_PATTERN = r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]+"
 SCANNED_SCHEMAS = ("staging", "intermediate", "marts", "audit")

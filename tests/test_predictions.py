@@ -63,6 +63,7 @@ def too_small_frame() -> pd.DataFrame:
     return frame
 
 
+@pytest.mark.unit
 def test_parameter_table_has_both_models_for_each_role():
     frame = summary_frame()
     table = predictions.parameter_table(
@@ -79,6 +80,7 @@ def test_parameter_table_has_both_models_for_each_role():
         assert fitted[name] == pytest.approx(true, rel=0.25), name
 
 
+@pytest.mark.unit
 def test_prediction_table_matches_its_schema_and_the_numerics():
     frame = summary_frame()
     parameters = predictions.parameter_table({"prediction": frame}, settings()).to_pandas()
@@ -98,6 +100,7 @@ def test_prediction_table_matches_its_schema_and_the_numerics():
     assert (result["predicted_clv_horizon"] > result["predicted_clv_12m"]).all()
 
 
+@pytest.mark.unit
 def test_backtest_table_multiplies_purchases_by_expected_spend():
     frame = summary_frame()
     parameters = predictions.parameter_table({"backtest": frame}, settings()).to_pandas()
@@ -110,11 +113,13 @@ def test_backtest_table_multiplies_purchases_by_expected_spend():
     assert (result["actual_holdout_purchases"] == frame["actual_holdout_purchases"]).all()
 
 
+@pytest.mark.unit
 def test_a_failed_fit_is_an_error_naming_the_model_and_the_cause():
     with pytest.raises(btyd.FitError, match=r"bg_nbd fit on the prediction summary failed"):
         predictions.parameter_table({"prediction": too_small_frame()}, settings("error"))
 
 
+@pytest.mark.unit
 def test_a_failed_fit_with_warn_leaves_null_predictions_and_says_why(capsys):
     frame = too_small_frame()
     parameters = predictions.parameter_table({"prediction": frame}, settings("warn")).to_pandas()
@@ -127,6 +132,7 @@ def test_a_failed_fit_with_warn_leaves_null_predictions_and_says_why(capsys):
     assert result["predicted_clv_12m"].isna().all()
 
 
+@pytest.mark.integration
 def test_the_tiny_warehouse_builds_with_null_predictions(tiny_warehouse):
     with connect_read_only(tiny_warehouse.database) as connection:
         statuses = connection.execute(
@@ -140,6 +146,7 @@ def test_the_tiny_warehouse_builds_with_null_predictions(tiny_warehouse):
     assert predicted[1] == 0
 
 
+@pytest.mark.unit
 def test_a_parameter_at_its_bound_is_flagged_in_fit_status():
     """Everyone bought right at the calibration end: nothing shows dropout."""
     rng = np.random.default_rng(1)

@@ -18,6 +18,8 @@ from clv import btyd, predictions
 from clv.paths import PROJECT_DIR
 from clv.warehouse import connect_read_only
 
+pytestmark = pytest.mark.integration
+
 PREDICTION_MARTS = ("clv_model_parameters", "customer_clv_predictions", "clv_backtest_customers")
 
 #: The YAML's portable type names as DuckDB reports them.

@@ -10,15 +10,12 @@ Every test works on copies of the session warehouse (its DuckDB file and its
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
-import shutil
 import subprocess
 import sys
 import textwrap
 import time
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -27,72 +24,18 @@ import pytest
 
 from clv import publish as publish_module
 from clv.commands import publish as publish_command
-from clv.content_hash import database_schema_hash
 from clv.publish import PublishRefused, git_commit, publish, read_publication_log
 from clv.warehouse import connect_read_only
-
-
-@dataclass
-class StubReport:
-    """Stands in for the result of ``clv.quality.validate``."""
-
-    success: bool
-    lines: list[str] = field(default_factory=list)
-
-    def summary_lines(self) -> list[str]:
-        return self.lines
-
-
-def passing_checks(database: Path, raw_dir: Path) -> StubReport:
-    return StubReport(True, ["marts: 12 expectations passed"])
-
-
-def failing_checks(database: Path, raw_dir: Path) -> StubReport:
-    return StubReport(False, ["marts.customer_clv: expect revenue >= 0 failed (3 rows)"])
-
-
-@dataclass(frozen=True)
-class Working:
-    """A working database and the run_results.json of the build that wrote it."""
-
-    database: Path
-    run_results: Path
-    raw_dir: Path
-
-
-def copy_working(warehouse, directory: Path) -> Working:
-    """Copy the session warehouse's file and run results (keeping their mtimes)."""
-    directory.mkdir(parents=True, exist_ok=True)
-    database = directory / "clv.duckdb"
-    run_results = directory / "run_results.json"
-    shutil.copy2(warehouse.database, database)
-    shutil.copy2(warehouse.target_path / "run_results.json", run_results)
-    return Working(database, run_results, warehouse.raw_dir)
-
-
-def restamp_run_results(working: Working) -> None:
-    """Make run_results.json claim the build that last wrote the (modified) copy."""
-    document = json.loads(working.run_results.read_text())
-    modified = datetime.fromtimestamp(working.database.stat().st_mtime, UTC)
-    started = datetime.fromtimestamp(working.database.stat().st_mtime - 60, UTC)
-    document["metadata"]["generated_at"] = modified.isoformat().replace("+00:00", "Z")
-    document["metadata"]["invocation_started_at"] = started.isoformat().replace("+00:00", "Z")
-    working.run_results.write_text(json.dumps(document))
-
-
-def publish_from(working: Working, published: Path, checks=passing_checks):
-    return publish(
-        working.database,
-        published,
-        working.run_results,
-        working.raw_dir,
-        checks=checks,
-        checks_label="stub checks",
-    )
-
-
-def sha256_of(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+from tests.support.publishing import (
+    Working,
+    copy_working,
+    failing_checks,
+    passing_checks,
+    publish_from,
+    restamp_run_results,
+    sha256_of,
+)
+from tests.support.warehouse import database_schema_hash
 
 
 def mart_row_counts(database: Path) -> dict[str, int]:
@@ -114,6 +57,7 @@ def working(warehouse, tmp_path: Path) -> Working:
     return copy_working(warehouse, tmp_path / "working")
 
 
+@pytest.mark.integration
 def test_publish_copies_every_mart_and_logs_the_publication(working, tmp_path):
     published = tmp_path / "published" / "clv.duckdb"
     first = publish_from(working, published)
@@ -161,6 +105,7 @@ def test_publish_copies_every_mart_and_logs_the_publication(working, tmp_path):
     assert second.publication_id == 2 and second.content_hash == first.content_hash
 
 
+@pytest.mark.integration
 def test_publish_carries_the_snapshots_for_as_reported_queries(working, tmp_path):
     """Schema snapshots is copied whole, so BI can read a month as reported and as restated."""
     published = tmp_path / "published" / "clv.duckdb"
@@ -181,6 +126,7 @@ def test_publish_carries_the_snapshots_for_as_reported_queries(working, tmp_path
     assert working_rows and as_restated_now == mart
 
 
+@pytest.mark.integration
 def test_cli_prints_the_publication(working, tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(publish_module, "default_checks", passing_checks)
     parser = argparse.ArgumentParser(prog="clv")
@@ -206,11 +152,13 @@ def test_cli_prints_the_publication(working, tmp_path, monkeypatch, capsys):
     assert "customer_equity_monthly" in out
 
 
+@pytest.mark.unit
 def test_published_path_comes_from_the_environment(monkeypatch, tmp_path):
     monkeypatch.setenv("CLV_PUBLISHED_PATH", str(tmp_path / "elsewhere.duckdb"))
     assert publish_module.published_path() == tmp_path / "elsewhere.duckdb"
 
 
+@pytest.mark.integration
 def test_missing_quality_package_fails_the_gate(working, tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "clv.quality", None)  # makes the import fail
     with pytest.raises(PublishRefused, match="mart checks.*clv.quality cannot be imported"):
@@ -292,6 +240,7 @@ FAILED_GATES = {
 }
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("case", list(FAILED_GATES))
 def test_failed_gate_leaves_the_published_file_unchanged(warehouse, tmp_path, case):
     published = tmp_path / "published" / "clv.duckdb"
@@ -317,6 +266,7 @@ def test_failed_gate_leaves_the_published_file_unchanged(warehouse, tmp_path, ca
     assert not list(published.parent.glob(".clv.duckdb.tmp-*"))
 
 
+@pytest.mark.integration
 def test_a_leftover_temporary_file_is_cleaned_up(working, tmp_path):
     published = tmp_path / "clv.duckdb"
     leftover = tmp_path / ".clv.duckdb.tmp-999999"
@@ -367,6 +317,7 @@ READER = textwrap.dedent(
 )
 
 
+@pytest.mark.integration
 def test_readers_see_whole_publications_and_never_block_publish(warehouse, tmp_path):
     full = copy_working(warehouse, tmp_path / "full")
     smaller = copy_working(warehouse, tmp_path / "smaller")
@@ -433,6 +384,7 @@ HOLDER = textwrap.dedent(
 )
 
 
+@pytest.mark.integration
 def test_a_reader_holding_the_old_file_keeps_it_and_does_not_block(warehouse, tmp_path):
     full = copy_working(warehouse, tmp_path / "full")
     smaller = copy_working(warehouse, tmp_path / "smaller")
@@ -470,6 +422,7 @@ def test_a_reader_holding_the_old_file_keeps_it_and_does_not_block(warehouse, tm
     assert second.row_counts["customer_clv"] < first.row_counts["customer_clv"]
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("case_name", ["order_total_1e300", "ordered_at_2200", "truncated_file"])
 def test_a_hostile_raw_file_never_changes_the_published_marts(warehouse, tmp_path, case_name):
     """The default checks (every great-expectations layer) refuse a hostile raw file."""

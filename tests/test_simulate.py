@@ -26,6 +26,8 @@ from clv.simulate import generate
 from clv.simulate import reference as ref
 from clv.simulate.defects import REASONS, split_count
 
+pytestmark = pytest.mark.unit
+
 START, END = date(2023, 1, 1), date(2024, 12, 31)
 SEED = 11
 CUSTOMERS = 2000

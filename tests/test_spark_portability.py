@@ -26,6 +26,8 @@ from clv.quality.warehouse_suites import MARTS
 from clv.warehouse import connect_read_only
 from tests.spark_job import QUERIES
 
+pytestmark = pytest.mark.portability
+
 #: The marts Spark builds: all but the dbt Python models', which run only on DuckDB.
 SPARK_MARTS = tuple(mart for mart in MARTS if mart != "customer_clv_predictions")
 #: dbt Python models run only on DuckDB; their columns stay null elsewhere.

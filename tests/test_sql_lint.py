@@ -7,7 +7,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from clv.paths import PROJECT_DIR
+
+pytestmark = pytest.mark.integration
 
 
 def test_sqlfluff_lint_models_passes(tmp_path):

@@ -22,6 +22,8 @@ from clv.errors import UserError
 from clv.quality import QualitySettings, validate
 from clv.quality.history import RowCountHistory
 
+pytestmark = pytest.mark.integration
+
 #: Fewest expectations each suite of a layer must evaluate on the session warehouse.
 MIN_EXPECTATIONS = {"raw": 20, "staging": 5, "marts": 2}
 

@@ -14,6 +14,8 @@ import pytest
 
 from clv.warehouse import connect_read_only
 
+pytestmark = pytest.mark.integration
+
 
 @pytest.fixture(scope="module")
 def tables(warehouse) -> dict[str, pd.DataFrame]:

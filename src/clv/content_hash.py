@@ -32,7 +32,6 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 
 import duckdb
 
@@ -152,12 +151,3 @@ def schema_hash(
         "".join(f"{table}: {digest}\n" for table, digest in hashes.items()).encode()
     ).hexdigest()
     return SchemaHash(hashes, combined)
-
-
-def database_schema_hash(database: Path, schema: str = "marts") -> SchemaHash:
-    """Open ``database`` read-only and hash every table of ``schema``."""
-    connection = duckdb.connect(str(database), read_only=True)
-    try:
-        return schema_hash(connection, schema)
-    finally:
-        connection.close()

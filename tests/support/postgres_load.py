@@ -1,9 +1,9 @@
-"""Load raw Parquet files into a SQL database's source schemas.
+"""Load raw Parquet files into PostgreSQL's source schemas, for the portability test.
 
 On DuckDB the dbt sources read the Parquet files directly; on PostgreSQL the
 same sources are tables ``<source>.<table>``. :func:`load_postgres` creates
-them from the files (replacing what is there) with ``COPY``, so a warehouse on
-PostgreSQL can be built from the same raw data set.
+them from the files (replacing what is there) with ``COPY``, so the warehouse
+test_postgres_portability.py builds on PostgreSQL reads the session's raw data.
 """
 
 from __future__ import annotations
