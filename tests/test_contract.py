@@ -23,6 +23,8 @@ from clv.paths import PROJECT_DIR
 from clv.simulate.defects import REASONS as INJECTED_REASONS
 from tests.fixtures import make_tiny_raw
 
+pytestmark = pytest.mark.unit
+
 CONTRACT_MD = PROJECT_DIR / "docs" / "raw_data_contract.md"
 #: The rule-10 codes (a reference to a row that is not clean).
 REFERENCE_CODES = set(ref.REFERENCES)
