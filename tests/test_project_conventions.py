@@ -300,8 +300,8 @@ REJOINING_EXCEPTIONS = {
     ("int_email_subscriptions_as_of", "int_email_subscribers_summarised"),
     ("int_loyalty_points_as_of", "loyalty_monthly"),
     ("int_referrals_as_of", "customer_clv"),
-    # Attributed orders are joined back to the subscribers they were attributed from:
-    # the subscriber's value needs both the list events and the orders it brought.
+    # A subscriber's value adds the cost of the emails sent to them (int_email_sends_costed)
+    # and the orders attributed to them, which were attributed from those same sends.
     ("int_email_orders_attributed", "int_email_subscribers_valued"),
 }
 
