@@ -411,7 +411,9 @@ def test_publish_holds_raw_counts_to_the_history_without_extending_it(
     written = history_path.read_bytes()
     monkeypatch.setattr(clv.quality, "DEFAULT_HISTORY_PATH", history_path)
 
-    report = default_checks(warehouse.database, warehouse.raw_dir)
+    report = default_checks(
+        warehouse.database, warehouse.raw_dir, warehouse.target_path / "manifest.json"
+    )
 
     assert not report.success
     assert any(
@@ -431,6 +433,7 @@ def test_publish_refuses_a_partial_order_items_delivery(warehouse, tmp_path):
     good.mkdir()
     shutil.copy2(warehouse.database, good / "clv.duckdb")
     shutil.copy2(warehouse.target_path / "run_results.json", good / "run_results.json")
+    shutil.copy2(warehouse.target_path / "manifest.json", good / "manifest.json")
     publish(good / "clv.duckdb", published, good / "run_results.json", warehouse.raw_dir)
     before = hashlib.sha256(published.read_bytes()).hexdigest()
 

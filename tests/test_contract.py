@@ -172,9 +172,7 @@ def test_the_email_patterns_of_every_engine_are_the_contracts_regex():
 
 
 #: Modules that may import the simulator: the simulator itself and `clv generate`.
-#: clv/quality/warehouse_suites.py still does (its thin names in clv.simulate.tables
-#: and clv.simulate.reference); another change rewrites it without them.
-MAY_IMPORT_THE_SIMULATOR = {"simulate", "commands/generate.py", "quality/warehouse_suites.py"}
+MAY_IMPORT_THE_SIMULATOR = {"simulate", "commands/generate.py"}
 
 
 def test_production_code_reads_the_contract_not_the_simulator():

@@ -18,8 +18,9 @@ after late orders restate a month inside the lookback, the month has two
 versions, the first (as reported) closed and readable, the second current;
 "as reported at X" and "as restated now" are one query each.
 
-Also checks the identities on the built rows and the Gupta & Lehmann formula
-against :func:`clv.formulas.gupta_lehmann_clv`.
+Also checks every built month against the Gupta & Lehmann formula of
+:func:`clv.formulas.gupta_lehmann_clv` (the identities between the customer
+counts are the mart's YAML data tests).
 """
 
 from __future__ import annotations
@@ -228,28 +229,25 @@ def test_snapshot_keeps_what_was_reported_when_late_orders_restate_a_month(simul
     assert _query(workdir, AS_RESTATED_NOW.format(columns=select)) == restated
 
 
-def test_identities_and_formula_hold(warehouse):
+def test_every_month_follows_the_python_formula(warehouse):
+    """clv and customer_equity of every built month against :func:`gupta_lehmann_clv`.
+
+    The identities between the customer counts are the mart's YAML data tests.
+    """
     with connect_read_only(warehouse.database) as connection:
         cursor = connection.execute(SELECT_QUERY)
         columns = [d[0] for d in cursor.description]
         rows = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
-    assert rows
-    previous_end = 0
+    checked = 0
     for row in rows:
-        assert row["customers_start"] == previous_end
-        assert (
-            row["customers_end"]
-            == row["customers_start"] + row["customers_new"] - row["customers_lost"]
-        )
-        assert row["customers_retained"] == row["customers_start"] - row["customers_lost"]
-        previous_end = row["customers_end"]
         if row["clv"] is None or row["margin_per_customer_annual"] < 0:
             continue
         margin, retention = row["margin_per_customer_annual"], row["retention_rate_annual"]
         expected = gupta_lehmann_clv(margin, retention, row["discount_rate"])
         assert math.isclose(row["clv"], round(expected, 2), abs_tol=0.006)
         assert math.isclose(row["customer_equity"], expected * row["customers_end"], abs_tol=0.006)
-    assert any(row["clv"] is not None for row in rows)
+        checked += 1
+    assert checked > 0
 
 
 @pytest.mark.parametrize(

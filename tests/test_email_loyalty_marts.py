@@ -2,7 +2,9 @@
 
 Each test recomputes a mart figure from the staging layer (or from another
 mart) with pandas and compares: NPS, subscriber counts, the LTV formulas against
-their Python twins in ``clv.formulas``, the month spine and the churn buckets.
+their Python twins in ``clv.formulas``, the trailing redemption rate and the
+churn buckets. Ranges, keys, the month spine and the NPS identity are the
+marts' YAML data tests, not repeated here.
 """
 
 from __future__ import annotations
@@ -53,18 +55,9 @@ def test_nps_of_the_last_month_matches_pandas(warehouse):
     assert last["nps"] == pytest.approx(100 * (promoters - detractors) / len(in_month))
 
 
-def test_nps_counts_add_up_and_stay_in_range(warehouse):
+def test_redemption_flag_is_a_rate_below_20_percent(warehouse):
     mart = _frame(warehouse, "select * from marts.loyalty_monthly")
-    assert (mart.promoters + mart.passives + mart.detractors == mart.nps_responses).all()
-    assert mart.nps.dropna().between(-100, 100).all()
-    assert mart.redemption_rate.dropna().between(0, 1).all()
     assert (mart.is_redemption_below_20pct == (mart.redemption_rate.fillna(1) < 0.2)).all()
-
-
-def test_loyalty_monthly_has_every_month_of_the_spine(warehouse):
-    spine = _frame(warehouse, "select month from intermediate.all_months order by month")
-    mart = _frame(warehouse, "select month from marts.loyalty_monthly order by month")
-    assert mart.month.tolist() == spine.month.tolist()
 
 
 def test_redemption_rate_is_trailing_twelve_months(warehouse):
@@ -183,4 +176,3 @@ def test_churn_buckets_cover_every_customer_with_a_valid_order(warehouse, as_of_
     last_order = orders.groupby("customer_id").ordered_at.max()
     window_start = as_of_date + pd.Timedelta(days=1) - pd.Timedelta(days=365)
     assert buckets.churned_customers.sum() == int((last_order < window_start).sum())
-    assert buckets.churn_rate.dropna().between(0, 1).all()

@@ -19,12 +19,13 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
+from clv.contract import reference as ref
 from clv.contract.rules import classify, summarize
 from clv.contract.tables import SPECS
 from clv.paths import PROJECT_DIR
 from clv.simulate import generate
-from clv.simulate import reference as ref
 from clv.simulate.defects import REASONS, split_count
+from clv.simulate.marketing import PAID_CHANNELS
 
 pytestmark = pytest.mark.unit
 
@@ -472,8 +473,8 @@ def test_spend_tables_cover_every_day_month_channel_and_purpose(clean):
     _, _, tables = clean
     spend = tables["marketing.marketing_spend"].to_pandas()
     months = 24
-    assert len(spend) == months * len(ref.PAID_CHANNELS) * len(ref.SPEND_PURPOSES)
-    assert set(spend["channel"]) == set(ref.PAID_CHANNELS)
+    assert len(spend) == months * len(PAID_CHANNELS) * len(ref.SPEND_PURPOSES)
+    assert set(spend["channel"]) == set(PAID_CHANNELS)
     assert spend.groupby(["channel", "purpose"]).size().eq(months).all()
     assert (spend["amount"] > 0).all()
     email_spend = tables["email.email_spend"].to_pandas()

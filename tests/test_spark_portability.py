@@ -21,15 +21,12 @@ from pathlib import Path
 
 import pytest
 
+from clv.manifest import DbtManifest
 from clv.paths import PROJECT_DIR
-from clv.quality.warehouse_suites import MARTS
 from clv.warehouse import connect_read_only
 from tests.spark_job import QUERIES
 
 pytestmark = pytest.mark.portability
-
-#: The marts Spark builds: all but the dbt Python models', which run only on DuckDB.
-SPARK_MARTS = tuple(mart for mart in MARTS if mart != "customer_clv_predictions")
 #: dbt Python models run only on DuckDB; their columns stay null elsewhere.
 PREDICTION_COLUMNS = {"probability_alive", "predicted_purchases_12m", "predicted_clv_12m"}
 
@@ -104,36 +101,88 @@ def test_quarantine_is_identical_on_spark_and_duckdb(spark_build, warehouse, nam
     assert spark_build[name] == duckdb_rows
 
 
-@pytest.mark.parametrize("mart", SPARK_MARTS)
-def test_marts_agree_with_duckdb(spark_build, warehouse, mart):
+def test_spark_builds_every_mart_of_the_duckdb_build_it_does_not_disable(spark_build, warehouse):
+    """The marts compared are the manifests', so a new mart cannot be skipped silently.
+
+    Every mart of the DuckDB build is either built on Spark (and compared
+    below) or disabled in Spark's manifest (the dbt Python models' folder).
+    """
+    duckdb_manifest = DbtManifest.from_dict(
+        json.loads((warehouse.target_path / "manifest.json").read_text())
+    )
+    duckdb_marts = {model.name for model in duckdb_manifest.in_schema("marts")}
+    spark_marts = set(spark_build["marts"])
+    assert duckdb_marts - spark_marts == set(spark_build["disabled_marts"])
+    assert spark_marts <= duckdb_marts
+    assert set(spark_build["mart_sums"]) == spark_marts
+    assert "customer_equity_monthly" in spark_marts
+
+
+def _model(name: str, language: str = "sql", schema: str = "marts") -> dict:
+    return {
+        "resource_type": "model",
+        "package_name": "clv_warehouse",
+        "name": name,
+        "schema": schema,
+        "language": language,
+        "config": {"enabled": True, "materialized": "table"},
+        "columns": {},
+        "depends_on": {"nodes": []},
+    }
+
+
+def test_the_marts_compared_come_from_the_manifest():
+    """A mart added to the project is compared without editing a list (no Spark needed).
+
+    spark_job.py compares the marts of Spark's manifest; on the old code path
+    (a hand-kept ``MARTS`` tuple) ``new_mart`` was skipped.
+    """
+    models = [
+        _model("cohort_clv"),
+        _model("int_orders_enriched", schema="intermediate"),
+    ]
+    document = {
+        "metadata": {"project_name": "clv_warehouse"},
+        "nodes": {f"model.clv_warehouse.{m['name']}": m for m in models},
+        "disabled": {"model.clv_warehouse.clv_backtest": [_model("clv_backtest", "python")]},
+    }
+    before = DbtManifest.from_dict(document)
+    assert [model.name for model in before.in_schema("marts")] == ["cohort_clv"]
+    assert before.disabled == ("marts.clv_backtest",)
+
+    document["nodes"]["model.clv_warehouse.new_mart"] = _model("new_mart")
+    after = DbtManifest.from_dict(document)
+    assert [model.name for model in after.in_schema("marts")] == ["cohort_clv", "new_mart"]
+
+
+def test_marts_agree_with_duckdb(spark_build, warehouse):
     """Row counts equal; the sum of every numeric column equal to 1e-9 (relative).
 
+    Every mart of Spark's manifest
+    (:func:`test_spark_builds_every_mart_of_the_duckdb_build_it_does_not_disable`).
     Tight on purpose: dividing by a DECIMAL literal on Spark truncates, which
     moved purchases_per_year by about 4e-8 (relative) and failed no data test.
     """
-    spark = spark_build["mart_sums"][mart]
-    columns = [c for c in spark if c != "row_count" and c not in PREDICTION_COLUMNS]
-    sql = (
-        "select count(*) as row_count, "
-        + ", ".join(f'sum("{c}") as "{c}"' for c in columns)
-        + f" from marts.{mart}"
-    )
-    with connect_read_only(warehouse.database) as connection:
-        row = connection.execute(sql).fetchone()
-    duck = dict(zip(["row_count", *columns], row, strict=True))
-    assert spark["row_count"] == duck["row_count"]
-    different = {
-        column: (spark[column], duck[column])
-        for column in columns
-        if not (
-            (spark[column] is None and duck[column] is None)
-            or (
-                spark[column] is not None
-                and duck[column] is not None
-                and math.isclose(
-                    float(spark[column]), float(duck[column]), rel_tol=1e-9, abs_tol=1e-9
-                )
-            )
+    different = {}
+    for mart in spark_build["marts"]:
+        spark = spark_build["mart_sums"][mart]
+        columns = [c for c in spark if c != "row_count" and c not in PREDICTION_COLUMNS]
+        sql = (
+            "select count(*) as row_count, "
+            + ", ".join(f'sum("{c}") as "{c}"' for c in columns)
+            + f" from marts.{mart}"
         )
-    }
+        with connect_read_only(warehouse.database) as connection:
+            row = connection.execute(sql).fetchone()
+        duck = dict(zip(["row_count", *columns], row, strict=True))
+        for column in ["row_count", *columns]:
+            if not _agree(spark[column], duck[column]):
+                different[f"{mart}.{column}"] = (spark[column], duck[column])
+    assert spark_build["marts"]
     assert not different, different
+
+
+def _agree(spark: object, duck: object) -> bool:
+    if spark is None or duck is None:
+        return spark is None and duck is None
+    return math.isclose(float(spark), float(duck), rel_tol=1e-9, abs_tol=1e-9)

@@ -15,12 +15,8 @@ import pytest
 pytestmark = pytest.mark.unit
 
 TESTS = Path(__file__).parent
-#: Imports between test modules still there, each with the change that removes it.
-CROSS_IMPORT_EXCEPTIONS = {
-    # BREAKAGES / BROKEN_SUITES: issue 15's quality-gates change moves them out of
-    # test_validate.py (into tests/support/); remove this line with that change.
-    "test_postgres_portability.py imports tests.test_validate",
-}
+#: Imports between test modules still there, each with the change that removes it: none.
+CROSS_IMPORT_EXCEPTIONS: set[str] = set()
 
 
 def imported_modules(path: Path) -> set[str]:

@@ -1,8 +1,10 @@
-"""Invariants of the value marts (orders side), checked from Python.
+"""The value marts (orders side) recomputed from Python.
 
 The marts are built once per session by the ``warehouse`` fixture (the whole
 project on simulated data); here they are read read-only and compared with
-independent pandas computations from the staging models. Definitions:
+independent pandas computations from the staging models, or with another
+mart that computes the same figure another way. Ranges, keys and identities
+of one mart are its YAML's data tests, not repeated here. Definitions:
 DECISIONLOG.md, "Value marts (orders side)".
 """
 
@@ -32,13 +34,6 @@ def tables(warehouse) -> dict[str, pd.DataFrame]:
         return {name: connection.execute(sql).df() for name, sql in queries.items()}
 
 
-def test_cohort_sizes_add_up_to_the_customers(tables):
-    month_zero = tables["cohort_clv"].query("months_since_acquisition == 0")
-    assert month_zero["cohort_size"].sum() == len(tables["customer_clv"]) > 0
-    by_channel = tables["cohort_clv_by_channel"].query("months_since_acquisition == 0")
-    assert by_channel["cohort_size"].sum() == len(tables["customer_clv"])
-
-
 def test_cohort_grid_runs_to_the_as_of_month(tables):
     cohorts = tables["cohort_clv"]
     as_of = pd.Timestamp(tables["period"]["as_of_month"].iloc[0])
@@ -52,16 +47,33 @@ def test_cohort_grid_runs_to_the_as_of_month(tables):
     assert rows_per_cohort.tolist() == expected
 
 
-def test_cumulative_margins_never_fall_and_rates_are_fractions(tables):
+def test_margin_and_cost_to_date_equal_the_sum_over_the_cohorts_customers(tables):
+    """A cohort's last row holds, per customer, what customer_clv holds for each of them.
+
+    Two models compute value to date: cohort_clv month by month for a cohort,
+    customer_clv per customer. At the as-of month, cumulative margin and cost
+    to serve × cohort size equal the sums over the cohort's customers. (Margin
+    to date may fall in a month sold below cost: the mart's YAML keeps the
+    running total as the invariant and only warns on a fall.)
+    """
+    customers = tables["customer_clv"].copy()
+    customers["cost_to_serve"] = customers["gross_margin"] - customers["historical_clv"]
     for name, keys in (
         ("cohort_clv", ["cohort_month"]),
         ("cohort_clv_by_channel", ["cohort_month", "acquisition_channel"]),
     ):
         frame = tables[name].sort_values([*keys, "months_since_acquisition"])
-        steps = frame.groupby(keys)["cumulative_margin_per_customer"].diff().dropna()
-        assert (steps >= -1e-9).all(), name
-        assert frame["retention_rate"].between(0, 1).all(), name
-    assert tables["repeat"]["repeat_customer_rate"].between(0, 1).all()
+        last = frame.groupby(keys).tail(1).set_index(keys)
+        expected = customers.groupby(keys)[["gross_margin", "cost_to_serve"]].sum()
+        assert len(last) == len(expected) > 0, name
+        expected = expected.loc[last.index]
+        assert np.allclose(
+            last["cumulative_margin_per_customer"] * last["cohort_size"], expected["gross_margin"]
+        ), name
+        assert np.allclose(
+            last["cumulative_cost_to_serve_per_customer"] * last["cohort_size"],
+            expected["cost_to_serve"],
+        ), name
 
 
 def test_channel_split_adds_up_to_the_cohort(tables):
@@ -122,12 +134,9 @@ def test_repeat_rate_matches_an_independent_computation(tables):
 
 def test_customer_values_match_the_orders(tables):
     customers = tables["customer_clv"]
-    assert customers["customer_id"].is_unique
-    assert (customers["orders_count"] >= 1).all()
     assert np.allclose(
         customers["average_order_value"] * customers["orders_count"], customers["revenue"]
     )
-    assert set(customers["value_segment"]) <= {"high", "medium", "low"}
     high_share = (customers["value_segment"] == "high").mean()
     assert 0.1 < high_share < 0.3
     # Predictions (tests/test_predictions_marts.py) are missing only for
@@ -159,13 +168,9 @@ def test_ordering_customers_match_an_independent_computation(tables):
     assert (built.reindex(expected.index) == expected).all()
     assert built.sum() == expected.sum() > 0  # every other row is 0
 
-    month_zero = cohorts.query("months_since_acquisition == 0")
-    assert (month_zero["ordering_rate"] == 1).all()
     assert np.allclose(
         cohorts["ordering_rate"], cohorts["ordering_customers"] / cohorts["cohort_size"]
     )
-    # A customer who ordered in the month is active at its end.
-    assert (cohorts["ordering_rate"] <= cohorts["retention_rate"] + 1e-12).all()
     later = cohorts.query("0 < months_since_acquisition < 11")
     assert (later["retention_rate"] == 1).all() and (later["ordering_rate"] < 1).all()
 
@@ -179,4 +184,3 @@ def test_ordering_customers_match_an_independent_computation(tables):
         .set_index(["cohort_month", "months_since_acquisition"])
         .loc[summed.index, "ordering_customers"]
     ).all()
-    assert by_channel["ordering_rate"].between(0, 1).all()

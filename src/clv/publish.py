@@ -26,7 +26,8 @@ Guarantees
      later build that was killed after it had started writing (it leaves the
      old ``run_results.json`` behind), are refused.
   4. ``mart checks`` - the ``checks`` callable (default
-     :func:`default_checks`: ``clv.quality.validate(layers=("raw", "staging", "marts"))``)
+     :func:`default_checks`: ``clv.quality.validate(layers=("raw", "staging", "marts"))``
+     on the models of the ``manifest.json`` beside ``run_results.json``)
      reports success. When ``clv.quality`` cannot be imported the gate fails;
      it is never skipped silently.
 
@@ -81,6 +82,7 @@ not copied; names and column types are.
 from __future__ import annotations
 
 import fcntl
+import functools
 import json
 import os
 import re
@@ -178,8 +180,12 @@ def published_path() -> Path:
     return Path(os.environ.get("CLV_PUBLISHED_PATH", DEFAULT_PUBLISHED_PATH)).resolve()
 
 
-def default_checks(database: Path, raw_dir: Path) -> CheckReport:
+def default_checks(database: Path, raw_dir: Path, manifest: Path | None = None) -> CheckReport:
     """The great-expectations suites of ``clv.quality`` on every layer: raw, staging, marts.
+
+    The staging models and marts checked are those of ``manifest`` (the
+    ``manifest.json`` beside the build's ``run_results.json``; default
+    ``target/manifest.json``), with their declared columns and types.
 
     The raw files are checked again, not only before the build: a file with
     absurd values (an amount of 1e300, a date in 2200) can build cleanly, and
@@ -203,6 +209,7 @@ def default_checks(database: Path, raw_dir: Path) -> CheckReport:
             database=database,
             history_path=DEFAULT_HISTORY_PATH,
             record_history=False,
+            manifest=manifest,
         )
     except Exception as error:  # any crash of the checks is a failed gate
         raise PublishRefused("mart checks", f"clv.quality.validate raised {error!r}") from error
@@ -581,7 +588,9 @@ def publish(
     published = (published_path() if published is None else Path(published)).resolve()
     run_results = (DEFAULT_RUN_RESULTS if run_results is None else Path(run_results)).resolve()
     raw_dir = (paths.raw_dir() if raw_dir is None else Path(raw_dir)).resolve()
-    checks = default_checks if checks is None else checks
+    if checks is None:
+        # The models to check are those of the build run_results.json describes.
+        checks = functools.partial(default_checks, manifest=run_results.parent / "manifest.json")
     if published == working:
         raise PublishRefused("arguments", "the published file must differ from the working one")
 

@@ -30,11 +30,11 @@ class StubReport:
         return self.lines
 
 
-def passing_checks(database: Path, raw_dir: Path) -> StubReport:
+def passing_checks(database: Path, raw_dir: Path, manifest: Path | None = None) -> StubReport:
     return StubReport(True, ["marts: 12 expectations passed"])
 
 
-def failing_checks(database: Path, raw_dir: Path) -> StubReport:
+def failing_checks(database: Path, raw_dir: Path, manifest: Path | None = None) -> StubReport:
     return StubReport(False, ["marts.customer_clv: expect revenue >= 0 failed (3 rows)"])
 
 
@@ -54,6 +54,8 @@ def copy_working(warehouse, directory: Path) -> Working:
     run_results = directory / "run_results.json"
     shutil.copy2(warehouse.database, database)
     shutil.copy2(warehouse.target_path / "run_results.json", run_results)
+    # The checks read the models of the build from the manifest beside run_results.json.
+    shutil.copy2(warehouse.target_path / "manifest.json", directory / "manifest.json")
     return Working(database, run_results, warehouse.raw_dir)
 
 

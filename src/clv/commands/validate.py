@@ -33,8 +33,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description=(
             "Validate the raw Parquet files (before dbt reads them), the staging layer "
             "and its audit, or the marts, with great-expectations suites built from the "
-            "raw data contract and the marts' definitions. Writes Data Docs. Exits 0 when "
-            "every suite passes and 1 when a gate fails."
+            "raw data contract and from the models of dbt's manifest. Writes Data Docs. "
+            "Exits 0 when every suite passes and 1 when a gate fails."
         ),
     )
     parser.add_argument(
@@ -62,6 +62,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help=(
             "where staging and marts live (default: $CLV_TARGET or duckdb); postgres "
             "reads CLV_PG_HOST, CLV_PG_PORT, CLV_PG_USER, CLV_PG_PASSWORD, CLV_PG_DATABASE"
+        ),
+    )
+    parser.add_argument(
+        "--manifest",
+        type=Path,
+        default=None,
+        help=(
+            "manifest.json of the dbt build that wrote the warehouse: the staging models "
+            "and marts to check, with their columns and types (default: target/manifest.json)"
         ),
     )
     parser.add_argument(
@@ -97,6 +106,7 @@ def run(args: argparse.Namespace) -> int:
         docs_dir=args.docs_dir or DEFAULT_DOCS_DIR,
         target=args.target or os.environ.get("CLV_TARGET", "duckdb"),
         accept_volume_change=args.accept_volume_change,
+        manifest=args.manifest,
     )
     for line in report.summary_lines():
         print(line)

@@ -6,7 +6,9 @@
   expectation helpers and the raw suites, built from
   :data:`clv.contract.tables.SPECS`.
 - :mod:`clv.quality.warehouse_suites`: the staging, audit and marts suites,
-  one portable SQL query and its expectations each.
+  one portable SQL query and its expectations each, for the models of the
+  build's dbt manifest (:mod:`clv.manifest`); the models' invariants are
+  their dbt data tests.
 - :mod:`clv.quality.warehouses`: where those run: the DuckDB file (read into
   DataFrames) or PostgreSQL (GX's SQL data source, checks in the database).
 - :mod:`clv.quality.completeness`: the suite ``raw.completeness``, figures

@@ -39,6 +39,7 @@ import pandas as pd
 
 from clv.contract.tables import SPECS
 from clv.errors import UserError
+from clv.manifest import load_manifest
 from clv.paths import PROJECT_DIR
 from clv.quality.completeness import completeness_plan, failure_line
 from clv.quality.history import RowCountHistory
@@ -62,6 +63,9 @@ def history_beside(docs_dir: Path) -> Path:
 
 #: The raw row-count history beside the default Data Docs (:mod:`clv.quality.history`).
 DEFAULT_HISTORY_PATH = history_beside(DEFAULT_DOCS_DIR)
+
+#: The manifest of the last ``dbt build`` into the project's target/: the models to check.
+DEFAULT_MANIFEST_PATH = PROJECT_DIR / "target" / "manifest.json"
 
 #: What ``target`` may be: where the staging and marts suites run.
 TARGETS = ("duckdb", "postgres")
@@ -149,6 +153,7 @@ def validate(
     postgres: PostgresSettings | None = None,
     accept_volume_change: Sequence[str] = (),
     record_history: bool = True,
+    manifest: Path | None = None,
 ) -> ValidationReport:
     """Validate ``layers`` and return the report; never raises for bad data.
 
@@ -167,6 +172,10 @@ def validate(
     count as a new baseline (:mod:`clv.quality.history`). With
     ``record_history`` false the history is read but not written (``clv
     publish`` checks the delivery ``clv validate`` already recorded).
+    ``manifest`` is the ``manifest.json`` of the dbt build that wrote the
+    warehouse (default ``target/manifest.json``): the staging and marts
+    layers check the models it lists, with their declared columns and types
+    (:mod:`clv.quality.warehouse_suites`).
     """
     settings = settings or QualitySettings()
     chosen = _layers(layers)
@@ -191,12 +200,14 @@ def validate(
         )
         with warehouse:
             present = warehouse.relations()
+            models = load_manifest(DEFAULT_MANIFEST_PATH if manifest is None else Path(manifest))
+            columns = warehouse.columns()
             where = str(warehouse)
             warehouse_plans: list[SuitePlan] = []
             if "staging" in chosen:
-                warehouse_plans += staging_plans(present, settings, where)
+                warehouse_plans += staging_plans(models, present, columns, where)
             if "marts" in chosen:
-                warehouse_plans += mart_plans(present, settings, where)
+                warehouse_plans += mart_plans(models, present, columns, settings, where)
             warehouse.prepare(warehouse_plans)
         plans += warehouse_plans
 

@@ -1,12 +1,29 @@
-"""The staging, audit and marts suites: portable SQL plus the expectations on its columns.
+"""The staging, audit and marts suites, taken from dbt's manifest of the build.
 
-A warehouse suite is a query over one relation that adds the *derived*
-columns a check needs (``<column>_is_known`` for a reference, an identity's
-gap, a value minus its previous row's with ``lag``, the months between
-consecutive rows) and the expectations on those and the relation's own
-columns. The SQL is written once and is portable (window functions,
-``extract``, ``percentile_cont ... within group``, no engine-specific syntax),
-so the same suites run on both targets:
+dbt's data tests and unit tests are the contract for models: keys, ranges,
+accepted values, relationships and every identity of a mart live in the
+models' YAML, beside the model, and ``dbt build`` fails on them. These
+suites check only what dbt cannot see from inside one build, and take the
+list of models from that build's ``target/manifest.json``
+(:class:`clv.manifest.DbtManifest`), never from a hand-kept list:
+
+- **every model of the manifest is there, as declared**: for each model in
+  schema ``staging`` (its ``stg_`` models) and ``marts``, the relation
+  exists in the warehouse being validated, is not empty, has the columns
+  the manifest declares (exactly those, for a mart with an enforced
+  contract) and, where a column declares a ``data_type``, that type
+  (:func:`clv.manifest.canonical_type`). A new mart is covered as soon as dbt builds it;
+  a mart the manifest lists that the warehouse lacks is a failed suite.
+  This ties the file that is published to the build that proved it.
+- **the audit agrees with the warehouse**: ``audit.rejection_summary`` has one
+  row per source of the manifest, and its ``staged_rows`` equals the rows of
+  the ``stg_`` model the manifest builds from that source, counted in the
+  same query.
+- **trends against history** (``marts.kpi_trends``): the latest month's
+  average order value and annual retention within a band around their
+  trailing median, a swing no single build's test can judge.
+
+The SQL is portable, so the same suites run on both targets:
 
 - **DuckDB**: great-expectations has no working DuckDB dialect, so
   :mod:`clv.quality.runner` runs the query through a read-only connection
@@ -14,43 +31,58 @@ so the same suites run on both targets:
 - **PostgreSQL**: the query becomes a query asset of GX's PostgreSQL (SQL)
   data source and every expectation is computed in the database.
 
-Which suites exist depends only on which relations exist (``present``, a set
-of ``"schema.name"``): a missing staging model is a failed suite, a missing
-mart is skipped (the predictions on a target without dbt Python models).
-
-- **staging**: one suite per ``stg_`` model after the quarantine, where no
-  defect may be left (no ``mostly``), plus ``audit.rejection_summary``
-  (raw = staged + rejected, shares under the limit).
-- **marts**: rates in 0–1, NPS in −100..100, the customer-equity identities,
-  cumulative costs and counts that never fall, margin to date equal to the
-  running sum of monthly margin, month spines without holes, and the
-  latest month's average order value and annual retention within a band
-  around their trailing median.
+Column types are compared in Python, from the warehouse's
+``information_schema`` (:func:`type_problems`); a mismatch fails the suite
+before great-expectations runs.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Collection, Mapping
 
 import great_expectations.expectations as gxe
 
-from clv.quality.suites import (
-    Expectation,
-    QualitySettings,
-    SuitePlan,
-    between,
-    in_set,
-    is_true,
-    loaded_after,
-    not_null,
-    notes,
-    rate,
-    unique,
-    zero,
-)
-from clv.simulate import reference as ref
-from clv.simulate.tables import SPECS
+from clv.manifest import DbtManifest, ModelContract, canonical_type
+from clv.quality.suites import Expectation, QualitySettings, SuitePlan, between, notes
+
+# ---------------------------------------------------------------- column types
+
+
+def type_problems(model: ModelContract, actual: Mapping[str, str]) -> tuple[list[str], int]:
+    """How the relation differs from its declaration, and how many columns were compared.
+
+    A declared column the relation lacks, a column an enforced contract does
+    not declare, and a declared ``data_type`` the column does not have
+    (:func:`canonical_type`); a column without a declared type is compared
+    by name only.
+    """
+    by_name = {name.lower(): data_type for name, data_type in actual.items()}
+    declared_names = {column.lower() for column in model.columns}
+    problems: list[str] = []
+    compared = 0
+    for column, declared in model.columns.items():
+        found = by_name.get(column.lower())
+        compared += 1
+        if found is None:
+            problems.append(
+                f"{model.relation_name}: column {column} of the dbt manifest is missing"
+            )
+            continue
+        if declared is None:
+            continue
+        if canonical_type(declared) != canonical_type(found):
+            problems.append(
+                f"{model.relation_name}: column {column} is {found}, "
+                f"the manifest declares {declared}"
+            )
+    if model.contract_enforced:
+        for column in actual:
+            if column.lower() not in declared_names:
+                problems.append(
+                    f"{model.relation_name}: column {column} is not in its enforced contract"
+                )
+    return problems, compared
+
 
 # ---------------------------------------------------------------- SQL helpers
 
@@ -60,337 +92,85 @@ def relation(schema: str, name: str) -> str:
     return f'"{schema}"."{name}"'
 
 
-def _select(schema: str, name: str, derived: Sequence[str] = ()) -> str:
-    """``select checked.*, <derived> from "schema"."name" as checked``."""
-    columns = ", ".join(["checked.*", *derived])
-    return f"select {columns} from {relation(schema, name)} as checked"
+def _missing(name: str, layer: str, problem: str) -> SuitePlan:
+    return SuitePlan(name, layer, None, problems=[problem], checks=1)
 
 
-def _window(by: Sequence[str], order: str, frame: str = "") -> str:
-    partition = f"partition by {', '.join(by)} " if by else ""
-    return f"over ({partition}order by {order}{' ' + frame if frame else ''})"
+# ---------------------------------------------------------------- one model as declared
 
 
-def _change(column: str, by: Sequence[str], order: str, name: str | None = None) -> str:
-    """``column`` minus its value on the previous row of its group (null on the first)."""
-    return f"{column} - lag({column}) {_window(by, order)} as {name or column + '_change'}"
-
-
-def _month_index(column: str) -> str:
-    return f"(extract(year from {column}) * 12 + extract(month from {column}))"
-
-
-def _month_steps(column: str, name: str, by: Sequence[str] = ()) -> str:
-    """Months between a row's ``column`` and the previous row's (null on the first row)."""
-    index = _month_index(column)
-    return f"{index} - lag({index}) {_window(by, column)} as {name}"
-
-
-def _spine(column: str = "month") -> tuple[str, Expectation]:
-    """The derived ``<column>s_since_previous_row``; the spine is continuous when it is 1."""
-    name = f"{column}s_since_previous_row"
-    return _month_steps(column, name), between(
-        name, 1, 1, why="the month spine is continuous: no month missing, none twice"
-    )
-
-
-def _non_decreasing(
-    column: str, by: Sequence[str], order: str, tolerance: float
-) -> tuple[str, Expectation]:
-    name = f"{column}_change"
-    return _change(column, by, order, name), between(
-        name, -tolerance, why=f"{column} is cumulative: it never falls from one month to the next"
-    )
-
-
-# ---------------------------------------------------------------- staging
-
-
-@dataclass(frozen=True)
-class StagingSpec:
-    """What a ``stg_`` model guarantees once the quarantine has run."""
-
-    model: str
-    raw: str
-    key: tuple[str, ...]
-    required: tuple[str, ...] = ()
-    categories: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    currency: str | None = None
-    #: column -> (minimum, strict).
-    minimums: dict[str, tuple[float, bool]] = field(default_factory=dict)
-    #: column -> (minimum, maximum).
-    ranges: dict[str, tuple[float, float]] = field(default_factory=dict)
-    event: str | None = None
-    #: column -> (referenced stg model, referenced column); null values are allowed.
-    references: dict[str, tuple[str, str]] = field(default_factory=dict)
-    #: Key columns that may be null (email_spend.campaign_id).
-    nullable_key: tuple[str, ...] = ()
-
-
-def _categories(raw: str, renames: dict[str, str] | None = None) -> dict[str, tuple[str, ...]]:
-    renames = renames or {}
-    return {renames.get(c, c): values for c, values in SPECS[raw].categories.items()}
-
-
-_NON_NEGATIVE = (0.0, False)
-_POSITIVE = (0.0, True)
-
-STAGING: tuple[StagingSpec, ...] = (
-    StagingSpec(
-        "stg_shop__customers",
-        "shop.customers",
-        key=("customer_id",),
-        required=("email_hash", "acquisition_channel", "created_at", "loaded_at"),
-        categories=_categories("shop.customers"),
-        event="created_at",
-    ),
-    StagingSpec(
-        "stg_shop__orders",
-        "shop.orders",
-        key=("order_id",),
-        required=("customer_id", "status", "currency_code", "order_total", "ordered_at"),
-        categories=_categories("shop.orders"),
-        currency="currency_code",
-        minimums={
-            "order_total_local": _NON_NEGATIVE,
-            "order_total": _NON_NEGATIVE,
-            "discount_amount": _NON_NEGATIVE,
-            "shipping_amount": _NON_NEGATIVE,
-            "tax_amount": _NON_NEGATIVE,
-            "fulfillment_cost": _NON_NEGATIVE,
-            "rate_to_reporting_currency": _POSITIVE,
-        },
-        event="ordered_at",
-        references={"customer_id": ("stg_shop__customers", "customer_id")},
-    ),
-    StagingSpec(
-        "stg_shop__order_items",
-        "shop.order_items",
-        key=("order_id", "line_number"),
-        required=("quantity", "unit_price", "unit_cost", "line_revenue"),
-        minimums={
-            "quantity": (1, False),
-            "unit_price": _NON_NEGATIVE,
-            "unit_cost": _NON_NEGATIVE,
-            "line_revenue": _NON_NEGATIVE,
-            "line_cost": _NON_NEGATIVE,
-        },
-        references={"order_id": ("stg_shop__orders", "order_id")},
-    ),
-    StagingSpec(
-        "stg_shop__refunds",
-        "shop.refunds",
-        key=("refund_id",),
-        required=("order_id", "refund_amount", "refunded_at"),
-        minimums={"refund_amount": _POSITIVE, "refund_amount_local": _POSITIVE},
-        event="refunded_at",
-        references={"order_id": ("stg_shop__orders", "order_id")},
-    ),
-    StagingSpec(
-        "stg_email__email_subscriptions",
-        "email.email_subscriptions",
-        key=("subscriber_id", "event_type", "event_at"),
-        required=("email_hash",),
-        categories=_categories("email.email_subscriptions"),
-        event="event_at",
-        references={"customer_id": ("stg_shop__customers", "customer_id")},
-    ),
-    StagingSpec(
-        "stg_email__email_campaigns",
-        "email.email_campaigns",
-        key=("campaign_id",),
-        required=("campaign_name", "sent_at"),
-        categories=_categories("email.email_campaigns", {"purpose": "campaign_purpose"}),
-        event="sent_at",
-    ),
-    StagingSpec(
-        "stg_email__email_sends",
-        "email.email_sends",
-        key=("campaign_id", "subscriber_id"),
-        required=("is_delivered", "sent_at"),
-        event="sent_at",
-        references={
-            "campaign_id": ("stg_email__email_campaigns", "campaign_id"),
-            "subscriber_id": ("stg_email__email_subscriptions", "subscriber_id"),
-        },
-    ),
-    StagingSpec(
-        "stg_email__email_spend",
-        "email.email_spend",
-        key=("spend_date", "campaign_id", "cost_type"),
-        nullable_key=("campaign_id",),
-        required=("spend_amount", "currency_code"),
-        categories=_categories("email.email_spend"),
-        currency="currency_code",
-        minimums={"spend_amount": _POSITIVE, "spend_amount_local": _POSITIVE},
-        event="spend_date",
-        references={"campaign_id": ("stg_email__email_campaigns", "campaign_id")},
-    ),
-    StagingSpec(
-        "stg_marketing__marketing_spend",
-        "marketing.marketing_spend",
-        key=("spend_month", "channel", "spend_purpose"),
-        required=("spend_amount", "currency_code"),
-        categories=_categories("marketing.marketing_spend", {"purpose": "spend_purpose"}),
-        currency="currency_code",
-        minimums={"spend_amount": _POSITIVE, "spend_amount_local": _POSITIVE},
-        event="spend_month",
-    ),
-    StagingSpec(
-        "stg_loyalty__loyalty_members",
-        "loyalty.loyalty_members",
-        key=("customer_id",),
-        required=("loyalty_tier", "enrolled_at"),
-        categories=_categories("loyalty.loyalty_members", {"tier": "loyalty_tier"}),
-        event="enrolled_at",
-        references={"customer_id": ("stg_shop__customers", "customer_id")},
-    ),
-    StagingSpec(
-        "stg_loyalty__loyalty_points",
-        "loyalty.loyalty_points",
-        key=("entry_id",),
-        required=("customer_id", "points", "entry_at"),
-        categories=_categories("loyalty.loyalty_points"),
-        # A balance never goes below zero: redemptions beyond it are quarantined.
-        minimums={"points": _POSITIVE, "points_balance": _NON_NEGATIVE},
-        event="entry_at",
-        references={
-            "customer_id": ("stg_shop__customers", "customer_id"),
-            "order_id": ("stg_shop__orders", "order_id"),
-        },
-    ),
-    StagingSpec(
-        "stg_loyalty__nps_responses",
-        "loyalty.nps_responses",
-        key=("response_id",),
-        required=("customer_id", "nps_score", "responded_at"),
-        ranges={"nps_score": (0, 10)},
-        event="responded_at",
-        references={"customer_id": ("stg_shop__customers", "customer_id")},
-    ),
-    StagingSpec(
-        "stg_loyalty__referrals",
-        "loyalty.referrals",
-        key=("referral_id",),
-        required=("referrer_customer_id", "referred_email_hash", "referred_at"),
-        event="referred_at",
-        references={
-            "referrer_customer_id": ("stg_shop__customers", "customer_id"),
-            "referred_customer_id": ("stg_shop__customers", "customer_id"),
-        },
-    ),
-)
-
-
-def staging_plan(spec: StagingSpec, present: Collection[str]) -> SuitePlan:
-    """A staging model's suite: its query (with derived columns) and expectations.
-
-    Staging holds only rows that passed the quarantine, so none of these
-    allow exceptions: a failure means a quarantine rule has a hole.
-    """
-    derived: list[str] = []
+def model_plan(
+    model: ModelContract,
+    layer: str,
+    present: Collection[str],
+    columns: Mapping[str, Mapping[str, str]],
+    where: str,
+) -> SuitePlan:
+    """A model of the manifest: present, not empty, its declared columns and types."""
+    name = model.relation_name
+    if name not in present:
+        return _missing(name, layer, f"{name}: in the dbt manifest, missing from {where}")
+    problems, compared = type_problems(model, columns.get(name, {}))
     expectations: list[Expectation] = [
-        gxe.ExpectTableRowCountToBeBetween(
-            min_value=1, **notes("an empty staging model empties every mart")
-        )
+        gxe.ExpectTableRowCountToBeBetween(min_value=1, **notes(f"{name} is built and not empty")),
+        gxe.ExpectTableColumnsToMatchSet(
+            column_set=list(model.columns),
+            exact_match=model.contract_enforced,
+            **notes(
+                "exactly the columns of its enforced contract"
+                if model.contract_enforced
+                else "at least the columns its YAML declares"
+            ),
+        ),
     ]
-    for column in spec.key:
-        if column not in spec.nullable_key:
-            expectations.append(not_null(column, why="null keys must have been quarantined"))
-    if spec.nullable_key:
-        # A null key part counts as one value (the contract): compare on a filled copy.
-        keyed = []
-        for column in spec.key:
-            if column in spec.nullable_key:
-                derived.append(f"coalesce(checked.{column}, -1) as {column}_or_minus_one")
-                keyed.append(f"{column}_or_minus_one")
-            else:
-                keyed.append(column)
-        expectations.append(unique(keyed))
-    else:
-        expectations.append(unique(spec.key))
-    for column in spec.required:
-        expectations.append(not_null(column))
-    for column, values in spec.categories.items():
-        expectations.append(in_set(column, values))
-    if spec.currency:
-        expectations.append(in_set(spec.currency, sorted(ref.currency_rates())))
-    for column, (minimum, strict) in spec.minimums.items():
-        expectations.append(
-            between(column, minimum, strict_min=strict, why=f"{column} must not be negative")
-        )
-    for column, (low, high) in spec.ranges.items():
-        expectations.append(between(column, low, high))
-    if spec.event:
-        expectations.append(
-            loaded_after(
-                "loaded_at", spec.event, "nothing is loaded before it happened (future_timestamp)"
-            )
-        )
-    for column, (model, target) in spec.references.items():
-        if f"staging.{model}" not in present:
-            continue
-        derived.append(
-            f"case when checked.{column} is null or checked.{column} in "
-            f"(select {target} from {relation('staging', model)}) "
-            f"then true else false end as {column}_is_known"
-        )
-        expectations.append(
-            is_true(f"{column}_is_known", f"{column} refers to a staged {model} row")
-        )
-    if spec.model == "stg_shop__orders":
-        derived.append(
-            "coalesce(checked.is_completed <> checked.is_cancelled, false) as has_one_status_flag"
-        )
-        expectations.append(is_true("has_one_status_flag", "completed xor cancelled"))
     return SuitePlan(
-        f"staging.{spec.model}",
-        "staging",
+        name,
+        layer,
         None,
         expectations,
-        query=_select("staging", spec.model, derived),
+        problems=problems,
+        checks=compared,
+        query=f"select * from {relation(model.schema, model.name)}",
     )
 
 
-def audit_plan(present: Collection[str], settings: QualitySettings) -> SuitePlan:
-    """``audit.rejection_summary``: nothing dropped, every table present, shares under the gate.
+# ---------------------------------------------------------------- staging and audit
 
-    ``staged_rows_counted`` is each stg_ model's row count, counted in the
-    same query, so the summary cannot claim rows staging lacks.
+
+def audit_plan(manifest: DbtManifest, present: Collection[str]) -> SuitePlan:
+    """``audit.rejection_summary``: a row per source, staged rows as staging holds them.
+
+    ``staged_rows_counted`` is the row count of the ``stg_`` model the
+    manifest builds from each source, counted in the same query, so the
+    summary cannot claim rows staging lacks. (``raw = staged + rejected``
+    and the rejected-share gate are dbt's: a data test and the model's
+    post-hook.)
     """
     counts = [
-        f"select '{spec.raw}' as source_table, count(*) as staged_rows_counted "
-        f"from {relation('staging', spec.model)}"
-        for spec in STAGING
-        if f"staging.{spec.model}" in present
+        f"select '{model.source}' as source_table, count(*) as staged_rows_counted "
+        f"from {relation(model.schema, model.name)}"
+        for model in manifest.in_schema("staging")
+        if model.source is not None and model.relation_name in present
     ]
     counted = " union all ".join(counts) or (
         "select cast(null as varchar(64)) as source_table, 0 as staged_rows_counted where 1 = 0"
     )
     query = (
-        "select checked.*, "
-        "checked.raw_rows - checked.staged_rows - checked.rejected_rows as unaccounted_rows, "
-        "counted.staged_rows_counted "
+        # -1 when staging lacks the model: never equal to a row count.
+        "select checked.*, coalesce(counted.staged_rows_counted, -1) as staged_rows_counted "
         f"from {relation('audit', 'rejection_summary')} as checked "
         f"left join ({counted}) as counted on counted.source_table = checked.source_table"
     )
     expectations = [
         gxe.ExpectColumnDistinctValuesToEqualSet(
             column="source_table",
-            value_set=sorted(SPECS),
-            **notes("one row per raw table of the contract"),
+            value_set=list(manifest.sources),
+            **notes("one row per source of the dbt manifest"),
         ),
-        zero("unaccounted_rows", 0, "raw = staged + rejected: nothing is dropped silently"),
         gxe.ExpectColumnPairValuesToBeEqual(
             column_A="staged_rows",
             column_B="staged_rows_counted",
             **notes("staged_rows equals the rows of the stg_ model"),
-        ),
-        between(
-            "rejected_share",
-            0,
-            settings.max_rejected_share,
-            why="the build gate max_rejected_share",
         ),
         between("raw_rows", 1, why="every raw table delivered rows"),
     ]
@@ -398,18 +178,22 @@ def audit_plan(present: Collection[str], settings: QualitySettings) -> SuitePlan
 
 
 def staging_plans(
-    present: Collection[str], settings: QualitySettings, where: str
+    manifest: DbtManifest,
+    present: Collection[str],
+    columns: Mapping[str, Mapping[str, str]],
+    where: str,
 ) -> list[SuitePlan]:
-    """Every staging suite and the audit's; a missing relation is a failed suite."""
-    plans: list[SuitePlan] = []
-    for spec in STAGING:
-        if f"staging.{spec.model}" in present:
-            plans.append(staging_plan(spec, present))
-        else:
-            name = f"staging.{spec.model}"
-            plans.append(_missing(name, "staging", f"{name}: missing from {where} (run dbt build)"))
+    """Every ``stg_`` model of the manifest as declared, and the audit's agreement with them."""
+    plans = [
+        model_plan(model, "staging", present, columns, where)
+        for model in manifest.in_schema("staging")
+    ]
+    if not plans:
+        plans.append(
+            _missing("staging", "staging", f"no staging model in the dbt manifest {manifest.path}")
+        )
     if "audit.rejection_summary" in present:
-        plans.append(audit_plan(present, settings))
+        plans.append(audit_plan(manifest, present))
     else:
         plans.append(
             _missing(
@@ -421,288 +205,26 @@ def staging_plans(
     return plans
 
 
-def _missing(name: str, layer: str, problem: str) -> SuitePlan:
-    return SuitePlan(name, layer, None, problems=[problem], checks=1)
-
-
 # ---------------------------------------------------------------- marts
 
-#: The marts the marts suite checks, in report order.
-MARTS = (
-    "cohort_clv",
-    "cohort_clv_by_channel",
-    "customer_clv",
-    "customer_clv_predictions",
-    "repeat_customer_rate_monthly",
-    "loyalty_monthly",
-    "churn_by_category_breadth",
-    "email_subscriber_ltv",
-    "email_subscribers",
-    "customer_equity_monthly",
-)
 
-
-@dataclass
-class _Mart:
-    """A mart suite being assembled: derived columns and expectations."""
-
-    name: str
-    derived: list[str] = field(default_factory=list)
-    expectations: list[Expectation] = field(default_factory=list)
-
-    def check(self, sql: str | None, expectation: Expectation) -> None:
-        if sql is not None:
-            self.derived.append(sql)
-        self.expectations.append(expectation)
-
-    def plan(self) -> SuitePlan:
-        return SuitePlan(
-            f"marts.{self.name}",
-            "marts",
-            None,
-            self.expectations,
-            query=_select("marts", self.name, self.derived),
-        )
-
-
-def _cohort(name: str, by: list[str], settings: QualitySettings) -> _Mart:
-    order = "months_since_acquisition"
-    mart = _Mart(
-        name,
-        expectations=[
-            gxe.ExpectTableRowCountToBeBetween(min_value=1),
-            unique([*by, order]),
-            rate("retention_rate"),
-            between("months_since_acquisition", 0),
-            between("cohort_size", 1),
-            between("orders", 0),
-            between("cost_to_serve_per_customer", 0),
-            between("acquisition_cost_per_customer", 0),
-            gxe.ExpectColumnPairValuesAToBeGreaterThanB(
-                column_A="cohort_size",
-                column_B="active_customers",
-                or_equal=True,
-                **notes("no more active customers than the cohort has"),
-            ),
-        ],
-    )
-    mart.check(
-        *_non_decreasing("cumulative_cost_to_serve_per_customer", by, order, settings.tolerance)
-    )
-    # Margin to date may fall (a month of orders sold below cost), so it is
-    # checked as what it is: the running sum of the monthly margin ÷ cohort size.
-    to_date = _window(by, order, "rows between unbounded preceding and current row")
-    mart.check(
-        f"cumulative_margin_per_customer - sum(gross_margin) {to_date} / cohort_size "
-        "as margin_running_total_gap",
-        zero(
-            "margin_running_total_gap",
-            settings.tolerance,
-            "cumulative_margin_per_customer = sum of gross_margin to date / cohort_size",
-        ),
-    )
-    # Discounting shrinks each month's margin without changing its sign: the
-    # discounted step over the undiscounted step lies in 0..1. Months without
-    # margin give null, which passes; so does a step within the tolerance of
-    # zero, whose sign is rounding noise (a month whose orders net to 0).
-    step = "({0} - coalesce(lag({0}) " + _window(by, order) + ", 0))"
-    margin_step = step.format("cumulative_margin_per_customer")
-    mart.check(
-        f"case when abs({margin_step}) > {settings.tolerance} then "
-        f"{step.format('discounted_cumulative_margin_per_customer')} / {margin_step} end "
-        "as discounted_margin_step_ratio",
-        between(
-            "discounted_margin_step_ratio",
-            0,
-            1 + settings.tolerance,
-            why="a month's discounted margin has its margin's sign and is no larger",
-        ),
-    )
-    mart.check(
-        _change("cohort_size", by, order), zero("cohort_size_change", 0, "a cohort's size is fixed")
-    )
-    mart.check(
-        _month_steps("month", "month_steps_in_cohort", by),
-        between("month_steps_in_cohort", 1, 1, why="each cohort has every month, none twice"),
-    )
-    return mart
-
-
-def mart_plans(present: Collection[str], settings: QualitySettings, where: str) -> list[SuitePlan]:
-    """One plan per mart of :data:`MARTS` in ``present``, plus the KPI trends."""
-    marts: list[_Mart] = []
-    tol = settings.tolerance
-    if "marts.cohort_clv" in present:
-        marts.append(_cohort("cohort_clv", ["cohort_month"], settings))
-    if "marts.cohort_clv_by_channel" in present:
-        mart = _cohort("cohort_clv_by_channel", ["cohort_month", "acquisition_channel"], settings)
-        mart.check(None, in_set("acquisition_channel", ref.CHANNELS))
-        marts.append(mart)
-    if "marts.customer_clv" in present:
-        marts.append(
-            _Mart(
-                "customer_clv",
-                expectations=[
-                    gxe.ExpectTableRowCountToBeBetween(min_value=1),
-                    not_null("customer_id"),
-                    unique(["customer_id"]),
-                    in_set("value_segment", ("high", "medium", "low")),
-                    in_set("acquisition_channel", ref.CHANNELS),
-                    between("orders_count", 1),
-                    between("purchases_per_year", 0),
-                    between("lifespan_years", 0),
-                    rate("probability_alive"),
-                    between("predicted_purchases_12m", 0),
-                    between("latest_nps_score", 0, 10),
-                    gxe.ExpectColumnPairValuesAToBeGreaterThanB(
-                        column_A="last_order_at",
-                        column_B="first_order_at",
-                        or_equal=True,
-                        **notes("the last order is not before the first"),
-                    ),
-                ],
-            )
-        )
-    if "marts.customer_clv_predictions" in present:
-        marts.append(
-            _Mart(
-                "customer_clv_predictions",
-                expectations=[
-                    unique(["customer_id"]),
-                    rate("probability_alive"),
-                    between("predicted_purchases_12m", 0),
-                    between("x", 0),
-                ],
-            )
-        )
-    if "marts.repeat_customer_rate_monthly" in present:
-        mart = _Mart(
-            "repeat_customer_rate_monthly",
-            expectations=[
-                unique(["month"]),
-                rate("repeat_customer_rate"),
-                rate("period_repeat_rate"),
-                gxe.ExpectColumnPairValuesAToBeGreaterThanB(
-                    column_A="customers_to_date",
-                    column_B="repeat_customers_to_date",
-                    or_equal=True,
-                    **notes("repeat customers are a subset of customers"),
-                ),
-            ],
-        )
-        mart.check(*_spine())
-        mart.check(*_non_decreasing("customers_to_date", [], "month", tol))
-        marts.append(mart)
-    if "marts.loyalty_monthly" in present:
-        mart = _Mart(
-            "loyalty_monthly",
-            expectations=[
-                unique(["month"]),
-                rate("redemption_rate"),
-                between("nps", -100, 100, why="NPS = % promoters - % detractors"),
-                between("members", 0),
-            ],
-        )
-        mart.check(*_spine())
-        mart.check(
-            "nps_responses - (promoters + passives + detractors) as nps_response_gap",
-            zero("nps_response_gap", 0, "promoters + passives + detractors = responses"),
-        )
-        marts.append(mart)
-    if "marts.churn_by_category_breadth" in present:
-        marts.append(
-            _Mart(
-                "churn_by_category_breadth",
-                expectations=[
-                    unique(["category_breadth"]),
-                    rate("churn_rate"),
-                    gxe.ExpectColumnPairValuesAToBeGreaterThanB(
-                        column_A="customers", column_B="churned_customers", or_equal=True
-                    ),
-                ],
-            )
-        )
-    if "marts.email_subscriber_ltv" in present:
-        marts.append(
-            _Mart(
-                "email_subscriber_ltv",
-                expectations=[
-                    unique(["cohort_month"]),
-                    between("subscribers", 0),
-                    between("email_spend", 0),
-                    gxe.ExpectColumnPairValuesAToBeGreaterThanB(
-                        column_A="subscribers", column_B="active_subscribers", or_equal=True
-                    ),
-                ],
-            )
-        )
-    if "marts.email_subscribers" in present:
-        marts.append(
-            _Mart(
-                "email_subscribers",
-                expectations=[
-                    unique(["subscriber_id"]),
-                    between("emails_sent", 0),
-                    between("allocated_spend", 0),
-                ],
-            )
-        )
-    if "marts.customer_equity_monthly" in present:
-        marts.append(_equity())
-    plans = [mart.plan() for mart in marts]
+def mart_plans(
+    manifest: DbtManifest,
+    present: Collection[str],
+    columns: Mapping[str, Mapping[str, str]],
+    settings: QualitySettings,
+    where: str,
+) -> list[SuitePlan]:
+    """One plan per mart of the manifest, as declared, plus the KPI trends."""
+    plans = [
+        model_plan(model, "marts", present, columns, where) for model in manifest.in_schema("marts")
+    ]
     if not plans:
-        plans.append(_missing("marts", "marts", f"no marts in {where} (run dbt build)"))
+        plans.append(_missing("marts", "marts", f"no mart in the dbt manifest {manifest.path}"))
     trend = trend_plan(present, settings)
     if trend is not None:
         plans.append(trend)
     return plans
-
-
-def _equity() -> _Mart:
-    """``marts.customer_equity_monthly``: its identities, its spine and its ranges.
-
-    Derived gaps: ``end_identity_gap`` (end − (start + new − lost)),
-    ``start_continuity_gap`` (start − previous end, 0 before the first month),
-    ``retained_identity_gap`` and ``new_identity_gap``.
-    """
-    mart = _Mart(
-        "customer_equity_monthly",
-        expectations=[
-            gxe.ExpectTableRowCountToBeBetween(min_value=1),
-            unique(["month"]),
-            rate("retention_rate_annual"),
-            rate("discount_rate"),
-            between("acquisition_spend", 0),
-            between("retention_spend", 0),
-        ],
-    )
-    mart.check(*_spine())
-    mart.check(
-        "customers_end - (customers_start + customers_new - customers_lost) as end_identity_gap",
-        zero("end_identity_gap", 0, "customers_end = customers_start + customers_new - lost"),
-    )
-    mart.check(
-        "customers_start - coalesce(lag(customers_end) over (order by month), 0)"
-        " as start_continuity_gap",
-        zero("start_continuity_gap", 0, "a month's customers_start = previous customers_end"),
-    )
-    mart.check(
-        "customers_retained - (customers_start - customers_lost) as retained_identity_gap",
-        zero("retained_identity_gap", 0, "customers_retained = customers_start - lost"),
-    )
-    mart.check(
-        "customers_new - (customers_acquired + customers_reactivated) as new_identity_gap",
-        zero("new_identity_gap", 0, "customers_new = acquired + reactivated"),
-    )
-    for column in (
-        "customers_start",
-        "customers_new",
-        "customers_lost",
-        "customers_retained",
-        "customers_end",
-    ):
-        mart.check(None, between(column, 0))
-    return mart
 
 
 def _trend_sql(name: str, monthly: str, settings: QualitySettings) -> str:

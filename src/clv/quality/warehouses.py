@@ -34,6 +34,18 @@ _RELATIONS_SQL = (
     "where table_schema in ('staging', 'audit', 'marts')"
 )
 
+_COLUMNS_SQL = (
+    "select table_schema, table_name, column_name, data_type from information_schema.columns "
+    "where table_schema in ('staging', 'audit', 'marts') order by ordinal_position"
+)
+
+
+def _by_relation(rows: list[tuple[str, str, str, str]]) -> dict[str, dict[str, str]]:
+    columns: dict[str, dict[str, str]] = {}
+    for schema, name, column, data_type in rows:
+        columns.setdefault(f"{schema}.{name}", {})[column] = data_type
+    return columns
+
 
 def _first_line(error: BaseException) -> str:
     text = str(error).strip()
@@ -79,6 +91,10 @@ class DuckDBWarehouse:
         """``"schema.name"`` of every table and view in the checked schemas."""
         rows = self._connection.execute(_RELATIONS_SQL).fetchall()
         return {f"{schema}.{name}" for schema, name in rows}
+
+    def columns(self) -> dict[str, dict[str, str]]:
+        """``{"schema.name": {column: data_type}}`` as the warehouse's information_schema has it."""
+        return _by_relation(self._connection.execute(_COLUMNS_SQL).fetchall())
 
     def prepare(self, plans: list[SuitePlan]) -> None:
         """Run each plan's query into its DataFrame; a query that fails is a failed suite."""
@@ -159,6 +175,13 @@ class PostgresWarehouse:
         return None
 
     def relations(self) -> set[str]:
+        return {f"{schema}.{name}" for schema, name in self._fetch(_RELATIONS_SQL)}
+
+    def columns(self) -> dict[str, dict[str, str]]:
+        """``{"schema.name": {column: data_type}}`` as the database's information_schema has it."""
+        return _by_relation(self._fetch(_COLUMNS_SQL))
+
+    def _fetch(self, sql: str) -> list[Any]:
         import psycopg2
 
         try:
@@ -167,8 +190,8 @@ class PostgresWarehouse:
             raise UserError(f"cannot connect to {self.settings}: {_first_line(error)}") from error
         try:
             with connection.cursor() as cursor:
-                cursor.execute(_RELATIONS_SQL)
-                return {f"{schema}.{name}" for schema, name in cursor.fetchall()}
+                cursor.execute(sql)
+                return list(cursor.fetchall())
         finally:
             connection.close()
 

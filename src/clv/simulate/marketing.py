@@ -14,11 +14,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from clv.simulate import reference as ref
+from clv.contract import reference as ref
 from clv.simulate.calendar import DAY, Window, loaded_at_for_day, month_of, month_starts
 from clv.simulate.customers import Customers
 from clv.simulate.email import EmailSpend
 from clv.simulate.orders import Orders
+
+#: Channels that carry spend in marketing_spend (a property of the simulated shop).
+PAID_CHANNELS = ("paid_search", "paid_social", "email", "affiliate")
 
 #: channel -> (USD per acquired customer, USD per repeat order it drove, USD base per day).
 PAID = {
@@ -67,7 +70,7 @@ def simulate_marketing_spend(
     repeat = ~orders.is_first
     order_day = orders.ordered_at // DAY
     rows = []
-    for channel in ref.PAID_CHANNELS:
+    for channel in PAID_CHANNELS:
         code = ref.CHANNELS.index(channel)
         if channel == "email":
             acquisition = per_month(
