@@ -32,9 +32,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from clv.dbt_runner import run_dbt
 from clv.formulas import gupta_lehmann_clv
 from clv.warehouse import connect_read_only
+from tests.support.dbt import run_dbt, warehouse_env
 
 pytestmark = pytest.mark.scale
 
@@ -56,14 +56,10 @@ GATE_VARS = "max_rejected_share: 1"
 
 
 def _dbt(args: list[str], raw_dir: Path, workdir: Path) -> None:
-    env = {"CLV_RAW_DIR": str(raw_dir), "CLV_DUCKDB_PATH": str(workdir / "clv.duckdb")}
-    result = run_dbt(args, env=env, target_path=workdir / "target")
-    failures = [
-        f"{r.node.unique_id}: {r.status} {r.message}"
-        for r in (result.result or [])
-        if str(r.status) not in ("success", "pass")
-    ]
-    assert result.success, f"dbt {' '.join(args)} failed:\n" + "\n".join(failures)
+    """``dbt <args>`` on ``raw_dir`` into ``workdir``'s DuckDB file; must pass."""
+    run_dbt(
+        args, env=warehouse_env(raw_dir, workdir / "clv.duckdb"), target_path=workdir / "target"
+    )
 
 
 def _vars(as_of_date: str) -> list[str]:
