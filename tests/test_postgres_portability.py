@@ -2,7 +2,7 @@
 
 Starts a throwaway server on loopback (Debian's ``postgresql`` package), loads
 the simulated raw Parquet files into ``<source>.<table>`` tables with
-``clv.load``, runs ``dbt build --target postgres`` (models, data tests and unit
+``tests.support.postgres_load``, runs ``dbt build --target postgres`` (models, data tests and unit
 tests) and compares the results with the DuckDB warehouse built from the same
 files. Set CLV_SKIP_POSTGRES=1 to skip on a machine without PostgreSQL; CI
 installs it (.ci/run).
