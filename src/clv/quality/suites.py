@@ -112,8 +112,6 @@ class QualitySettings:
     trend_band: float = 0.5
     #: Months of history the trend median is taken over.
     trend_months: int = 6
-    #: Tolerance for floating-point identities and monotone cumulative values.
-    tolerance: float = 1e-6
 
     @property
     def mostly(self) -> float:
@@ -206,13 +204,6 @@ def is_true(column: str, why: str, mostly: float = 1.0) -> Expectation:
     )
 
 
-def zero(column: str, tolerance: float, why: str) -> Expectation:
-    """A derived gap column (an identity's left minus right side) is zero."""
-    return gxe.ExpectColumnValuesToBeBetween(
-        column=column, min_value=-tolerance, max_value=tolerance, **notes(why)
-    )
-
-
 def loaded_after(loaded: str, event: str, why: str, mostly: float = 1.0) -> Expectation:
     """A row's load time is not before its event time (rows missing either are skipped)."""
     return gxe.ExpectColumnPairValuesAToBeGreaterThanB(
@@ -223,11 +214,6 @@ def loaded_after(loaded: str, event: str, why: str, mostly: float = 1.0) -> Expe
         ignore_row_if="either_value_is_missing",
         **notes(why),
     )
-
-
-def rate(column: str, why: str = "") -> Expectation:
-    """A fraction lies in 0–1."""
-    return between(column, 0, 1, why=why or f"{column} is a fraction 0-1")
 
 
 def _is_money(spec: TableSpec, column: str) -> bool:
