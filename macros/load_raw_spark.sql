@@ -1,6 +1,7 @@
 {% macro load_raw_spark(raw_dir=none) %}
     {#- Spark's analogue of the tests' PostgreSQL loader
-        (tests/support/postgres_load.py): registers every source table <source>.<table> as an external Parquet table over
+        (tests/support/postgres_load.py): registers every source table
+        <source>.<table> as an external Parquet table over
         <raw_dir>/<source>/<table>.parquet (no copy). Run before dbt build:
         dbt run-operation load_raw_spark --target spark -#}
     {%- if target.type != 'spark' -%}
