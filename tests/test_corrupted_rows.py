@@ -210,6 +210,9 @@ def test_the_quality_gates_pass_on_corrupted_rows(corrupted):
     from clv.quality import validate
 
     report = validate(
-        ("raw", "staging", "marts"), raw_dir=corrupted.raw_dir, database=corrupted.database
+        ("raw", "staging", "marts"),
+        raw_dir=corrupted.raw_dir,
+        database=corrupted.database,
+        manifest=corrupted.target_path / "manifest.json",
     )
     assert report.success, "\n".join(report.summary_lines())
