@@ -14,6 +14,12 @@ DEFAULT_RAW_DIR = PROJECT_DIR / "data" / "raw"
 #: Default DuckDB warehouse file (git-ignored).
 DEFAULT_DUCKDB_PATH = PROJECT_DIR / "data" / "clv.duckdb"
 
+#: Default dbt artefacts folder (``run_results.json``, ``manifest.json``; git-ignored).
+DEFAULT_TARGET_DIR = PROJECT_DIR / "target"
+
+#: Default great-expectations Data Docs folder; the raw row-count history lives beside it.
+DEFAULT_DOCS_DIR = PROJECT_DIR / "data" / "quality" / "docs"
+
 
 def raw_dir() -> Path:
     """The raw-data folder dbt reads: ``$CLV_RAW_DIR`` or ``data/raw``."""

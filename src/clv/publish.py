@@ -110,7 +110,9 @@ LOG_TABLE = "main.publication_log"
 #: Default published file (git-ignored, like data/).
 DEFAULT_PUBLISHED_PATH = paths.PROJECT_DIR / "data" / "published" / "clv.duckdb"
 #: Default run results of the last dbt invocation.
-DEFAULT_RUN_RESULTS = paths.PROJECT_DIR / "target" / "run_results.json"
+DEFAULT_RUN_RESULTS = paths.DEFAULT_TARGET_DIR / "run_results.json"
+#: The gates :func:`publish` runs, in order (each refusal names one, or "arguments" / "copy").
+GATES = ("working database", "personal data", "dbt build", "mart checks")
 #: run_results statuses that let a publication through.
 OK_STATUSES = frozenset({"success", "pass", "warn"})
 #: Tolerance between the working file's mtime and the build's start and end

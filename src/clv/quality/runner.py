@@ -40,7 +40,7 @@ import pandas as pd
 from clv.contract.tables import SPECS
 from clv.errors import UserError
 from clv.manifest import load_manifest
-from clv.paths import PROJECT_DIR
+from clv.paths import DEFAULT_DOCS_DIR, DEFAULT_TARGET_DIR
 from clv.quality.completeness import completeness_plan, failure_line
 from clv.quality.history import RowCountHistory
 from clv.quality.raw_files import RawFile, preflight, to_frame
@@ -53,7 +53,6 @@ os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 LAYERS = ("raw", "staging", "marts")
 
 #: Default Data Docs folder (data/ is git-ignored).
-DEFAULT_DOCS_DIR = PROJECT_DIR / "data" / "quality" / "docs"
 
 
 def history_beside(docs_dir: Path) -> Path:
@@ -65,7 +64,7 @@ def history_beside(docs_dir: Path) -> Path:
 DEFAULT_HISTORY_PATH = history_beside(DEFAULT_DOCS_DIR)
 
 #: The manifest of the last ``dbt build`` into the project's target/: the models to check.
-DEFAULT_MANIFEST_PATH = PROJECT_DIR / "target" / "manifest.json"
+DEFAULT_MANIFEST_PATH = DEFAULT_TARGET_DIR / "manifest.json"
 
 #: What ``target`` may be: where the staging and marts suites run.
 TARGETS = ("duckdb", "postgres")
