@@ -5,4 +5,6 @@
   warehouse, comparing two warehouses' marts;
 * :mod:`tests.support.publishing`: copies of a built warehouse and stub checks for ``publish``;
 * :mod:`tests.support.staging`: which staging model holds each raw table's rows.
+* :mod:`tests.support.conventions`: the project's conventions (dbt-project-evaluator's
+  rules and their exceptions) as functions of a dbt manifest.
 """

@@ -78,15 +78,18 @@ def run_dbt(
     return result
 
 
-def dbt_command(args: Sequence[str], target_path: Path) -> list[str]:
-    """The command line of ``dbt <args>`` on this project, artefacts under ``target_path``."""
+def dbt_command(
+    args: Sequence[str], target_path: Path, project_dir: Path = PROJECT_DIR
+) -> list[str]:
+    """The command line of ``dbt <args>`` on ``project_dir`` (this project), artefacts under
+    ``target_path``."""
     return [
         str(DBT_EXECUTABLE),
         *args,
         "--project-dir",
-        str(PROJECT_DIR),
+        str(project_dir),
         "--profiles-dir",
-        str(PROJECT_DIR),
+        str(project_dir),
         "--target-path",
         str(target_path),
         "--log-path",
@@ -116,15 +119,17 @@ def run_dbt_process(
     target_path: Path,
     log: Path,
     timeout: float = 900,
+    project_dir: Path = PROJECT_DIR,
 ) -> int:
     """Run ``dbt <args>`` as a subprocess to its end (output appended to ``log``).
 
     Asserts as :func:`run_dbt` does, listing the failing nodes of its
     ``run_results.json`` and the end of its output. Returns the exit code.
+    ``project_dir`` is another copy of the project (CONTRIBUTING.md's walkthrough).
     """
     with open(log, "a") as output:
         returncode = subprocess.run(
-            dbt_command(args, target_path),
+            dbt_command(args, target_path, project_dir),
             env=process_env(env),
             stdout=output,
             stderr=subprocess.STDOUT,
