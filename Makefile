@@ -1,10 +1,16 @@
 # The two commands a new user needs are `make demo` and `make test`.
 # Everything else is a building block of those two or a developer convenience.
+# `make demo` and its steps install the core packages only (`pip install -e .`:
+# dbt on DuckDB, the numerics, great-expectations); `make test`, lint, cdnow and
+# the benchmarks install every extra too (`pip install -e ".[dev]"`), into the
+# same .venv. The versions are in pyproject.toml.
 
 PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
+# Two install stamps: the core (what `make demo` uses), and [dev] (every extra).
 STAMP := $(VENV)/.installed-stamp
+DEV_STAMP := $(VENV)/.installed-dev-stamp
 
 # dbt reads these; nothing is sent anywhere and results are reproducible.
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
@@ -24,14 +30,24 @@ DBT_FLAGS := --project-dir . --profiles-dir .
 help:  ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
 
-$(STAMP): pyproject.toml
+define create_venv
 	@test -n "$(PYTHON)" || { echo "error: Python 3.11 is required (set PYTHON=...)"; exit 2; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+endef
+
+$(STAMP): pyproject.toml
+	$(create_venv)
+	$(BIN)/python -m pip install --quiet -e .
 	@touch $(STAMP)
 
-venv: $(STAMP)  ## Create .venv and install the pinned packages.
+# [dev] holds the core, so it stamps both; on an existing core .venv it adds the extras.
+$(DEV_STAMP): pyproject.toml
+	$(create_venv)
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	@touch $(STAMP) $(DEV_STAMP)
+
+venv: $(DEV_STAMP)  ## Create .venv with everything make test uses: the core and every extra ([dev]).
 
 generate: $(STAMP)  ## Generate the demo raw data set into data/raw.
 	$(BIN)/clv generate --customers $(DEMO_CUSTOMERS) --seed $(DEMO_SEED) \
@@ -55,27 +71,27 @@ freshness: $(STAMP)  ## Check source freshness of the raw data.
 demo: generate validate-raw build publish  ## Generate sample data, check, build, publish, show where to look.
 	CLV_RAW_DIR=$(abspath $(RAW_DIR)) $(BIN)/clv summary
 
-test: $(STAMP)  ## Run every test: pytest (which drives dbt build, dbt tests, unit tests and sqlfluff).
+test: $(DEV_STAMP)  ## Run every test: pytest (which drives dbt build, dbt tests, unit tests and sqlfluff).
 	$(BIN)/pytest
 
-test-fast: $(STAMP)  ## Run the unit tier only: no dbt, no warehouse, under a minute.
+test-fast: $(DEV_STAMP)  ## Run the unit tier only: no dbt, no warehouse, under a minute.
 	$(BIN)/pytest -m unit
 
-cdnow: $(STAMP)  ## Build the warehouse on the real CDNOW data; compare the fit with the papers.
+cdnow: $(DEV_STAMP)  ## Build the warehouse on the real CDNOW data; compare the fit with the papers.
 	$(BIN)/clv cdnow
 
-bench-clv: $(STAMP)  ## Benchmark the BG/NBD fit against lifetimes and the dbt Python-model step (1M customers).
+bench-clv: $(DEV_STAMP)  ## Benchmark the BG/NBD fit against lifetimes and the dbt Python-model step (1M customers).
 	$(BIN)/python scripts/bench_clv.py
 	$(BIN)/python scripts/bench_clv_warehouse.py --customers 1000000
 
-lint: $(STAMP)  ## Lint SQL (sqlfluff) and Python (ruff).
+lint: $(DEV_STAMP)  ## Lint SQL (sqlfluff) and Python (ruff).
 	@# The dbt templater opens a DuckDB connection: a throwaway file, so lint
 	@# works on a fresh clone and never touches (or waits for) the warehouse.
 	CLV_DUCKDB_PATH=$${TMPDIR:-/tmp}/clv-lint.duckdb $(BIN)/sqlfluff lint models
 	$(BIN)/ruff check src tests scripts
 	$(BIN)/ruff format --check src tests scripts
 
-format: $(STAMP)  ## Format Python with ruff.
+format: $(DEV_STAMP)  ## Format Python with ruff.
 	$(BIN)/ruff format src tests scripts
 
 docs: $(STAMP)  ## Generate dbt docs into target/.
