@@ -2,13 +2,17 @@
 
 ``make demo`` installs the core only (``pip install -e .``); each extra adds
 one target or tool. A missing extra is one line naming the extra to install,
-exit code 2, never an ImportError traceback (:mod:`clv.extras`).
+exit code 2, never an ImportError traceback (:mod:`clv.extras`). And nothing
+that does not use Spark imports pyspark, which great-expectations would do at
+import time (:mod:`clv.quality`).
 """
 
 from __future__ import annotations
 
 import importlib.util
+import subprocess
 import sys
+import textwrap
 import tomllib
 
 import pytest
@@ -169,3 +173,52 @@ def test_cdnow_without_lifetimes_is_one_line(monkeypatch, tmp_path, capsys):
         "clv cdnow: error: the CDNOW data (shipped with lifetimes) needs the [dev] extra "
         "(lifetimes not installed): pip install -e '.[dev]'"
     )
+
+
+# ---------------------------------------------------------------- no pyspark without Spark
+
+#: Run as a file, not ``-c``: under ``-c`` pyspark 4.3 may take the process for a
+#: doctest run and ``sys.exit(0)`` it, so a check after the import would never run.
+IMPORT_CHECK = textwrap.dedent(
+    """
+    import sys
+    import warnings
+
+    import clv.cli, clv.publish, clv.quality
+    from clv.cli import main
+
+    rc = main(["validate", "--layer", "raw", "--raw-dir", sys.argv[1], "--docs-dir", sys.argv[2]])
+    assert rc == 1, rc  # the gate failed, after GX made its context and Data Docs
+    assert "pyspark" not in sys.modules, "pyspark imported"
+    print("no pyspark")
+    # Spark still works in the same process after great-expectations was imported.
+    try:
+        import pyspark
+    except ImportError:
+        print("pyspark not installed")
+    else:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            from pyspark.sql import SparkSession
+        print("pyspark", pyspark.__version__, SparkSession.__name__)
+    """
+)
+
+
+def test_great_expectations_is_imported_without_pyspark(tmp_path):
+    script = tmp_path / "import_check.py"
+    script.write_text(IMPORT_CHECK)
+    (tmp_path / "raw").mkdir()  # empty: every raw suite fails, and Data Docs are written
+    completed = subprocess.run(
+        [sys.executable, "-W", "default", str(script), str(tmp_path / "raw"), str(tmp_path / "d")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr
+    assert "no pyspark" in completed.stdout
+    assert "pyspark 4" in completed.stdout or "pyspark not installed" in completed.stdout
+    assert "FutureWarning" not in completed.stderr
+    assert "Skipping doctests" not in completed.stderr
+    assert (tmp_path / "d" / "index.html").is_file()
