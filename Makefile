@@ -1,10 +1,18 @@
 # The two commands a new user needs are `make demo` and `make test`.
 # Everything else is a building block of those two or a developer convenience.
+# `make demo` and its steps install the core packages only (`pip install -e .`:
+# dbt on DuckDB, the numerics, great-expectations); `make test`, lint, cdnow and
+# the benchmarks install every extra too (`pip install -e ".[dev]"`), into the
+# same .venv. The versions are in pyproject.toml.
 
 PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
+# Two install stamps: the core (what `make demo` uses), and [dev] (every extra).
 STAMP := $(VENV)/.installed-stamp
+DEV_STAMP := $(VENV)/.installed-dev-stamp
+# `make dagster` adds the [orchestration] extra only.
+ORCHESTRATION_STAMP := $(VENV)/.installed-orchestration-stamp
 
 # dbt reads these; nothing is sent anywhere and results are reproducible.
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
@@ -19,19 +27,33 @@ RAW_DIR ?= data/raw
 DBT := $(BIN)/dbt
 DBT_FLAGS := --project-dir . --profiles-dir .
 
-.PHONY: help venv demo generate validate-raw build validate publish test test-fast lint format docs freshness cdnow bench-clv clean
+.PHONY: help venv demo generate validate-raw build validate publish pipeline dagster test test-fast lint format docs freshness cdnow bench-clv clean
 
 help:  ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
 
-$(STAMP): pyproject.toml
+define create_venv
 	@test -n "$(PYTHON)" || { echo "error: Python 3.11 is required (set PYTHON=...)"; exit 2; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+endef
+
+$(STAMP): pyproject.toml
+	$(create_venv)
+	$(BIN)/python -m pip install --quiet -e .
 	@touch $(STAMP)
 
-venv: $(STAMP)  ## Create .venv and install the pinned packages.
+# [dev] holds the core, so it stamps both; on an existing core .venv it adds the extras.
+$(DEV_STAMP): pyproject.toml
+	$(create_venv)
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	@touch $(STAMP) $(DEV_STAMP)
+
+$(ORCHESTRATION_STAMP): pyproject.toml $(STAMP)
+	$(BIN)/python -m pip install --quiet -e ".[orchestration]"
+	@touch $(ORCHESTRATION_STAMP)
+
+venv: $(DEV_STAMP)  ## Create .venv with everything make test uses: the core and every extra ([dev]).
 
 generate: $(STAMP)  ## Generate the demo raw data set into data/raw.
 	$(BIN)/clv generate --customers $(DEMO_CUSTOMERS) --seed $(DEMO_SEED) \
@@ -52,30 +74,38 @@ publish: $(STAMP)  ## Gate on the last build and the checks, then publish the ma
 freshness: $(STAMP)  ## Check source freshness of the raw data.
 	CLV_RAW_DIR=$(abspath $(RAW_DIR)) $(DBT) source freshness $(DBT_FLAGS)
 
-demo: generate validate-raw build publish  ## Generate sample data, check, build, publish, show where to look.
+pipeline: $(STAMP)  ## The nightly run, as cron runs it: raw gate, dbt build, publish (clv run-pipeline).
+	$(BIN)/clv run-pipeline --raw-dir $(RAW_DIR)
+
+demo: generate pipeline  ## Generate sample data, then the pipeline (check, build, publish); show where to look.
 	CLV_RAW_DIR=$(abspath $(RAW_DIR)) $(BIN)/clv summary
 
-test: $(STAMP)  ## Run every test: pytest (which drives dbt build, dbt tests, unit tests and sqlfluff).
+dagster: $(ORCHESTRATION_STAMP)  ## Serve the Dagster UI for the pipeline on http://127.0.0.1:3000 (Ctrl-C stops it).
+	mkdir -p data/dagster
+	DAGSTER_HOME=$(abspath data/dagster) CLV_RAW_DIR=$(abspath $(RAW_DIR)) \
+		$(BIN)/dagster dev -m clv.orchestration -h 127.0.0.1 -p 3000
+
+test: $(DEV_STAMP)  ## Run every test: pytest (which drives dbt build, dbt tests, unit tests and sqlfluff).
 	$(BIN)/pytest
 
-test-fast: $(STAMP)  ## Run the unit tier only: no dbt, no warehouse, under a minute.
+test-fast: $(DEV_STAMP)  ## Run the unit tier only: no dbt, no warehouse, under a minute.
 	$(BIN)/pytest -m unit
 
-cdnow: $(STAMP)  ## Build the warehouse on the real CDNOW data; compare the fit with the papers.
+cdnow: $(DEV_STAMP)  ## Build the warehouse on the real CDNOW data; compare the fit with the papers.
 	$(BIN)/clv cdnow
 
-bench-clv: $(STAMP)  ## Benchmark the BG/NBD fit against lifetimes and the dbt Python-model step (1M customers).
+bench-clv: $(DEV_STAMP)  ## Benchmark the BG/NBD fit against lifetimes and the dbt Python-model step (1M customers).
 	$(BIN)/python scripts/bench_clv.py
 	$(BIN)/python scripts/bench_clv_warehouse.py --customers 1000000
 
-lint: $(STAMP)  ## Lint SQL (sqlfluff) and Python (ruff).
+lint: $(DEV_STAMP)  ## Lint SQL (sqlfluff) and Python (ruff).
 	@# The dbt templater opens a DuckDB connection: a throwaway file, so lint
 	@# works on a fresh clone and never touches (or waits for) the warehouse.
 	CLV_DUCKDB_PATH=$${TMPDIR:-/tmp}/clv-lint.duckdb $(BIN)/sqlfluff lint models
 	$(BIN)/ruff check src tests scripts
 	$(BIN)/ruff format --check src tests scripts
 
-format: $(STAMP)  ## Format Python with ruff.
+format: $(DEV_STAMP)  ## Format Python with ruff.
 	$(BIN)/ruff format src tests scripts
 
 docs: $(STAMP)  ## Generate dbt docs into target/.

@@ -19,6 +19,7 @@ import math
 import os
 import platform
 import statistics
+import sys
 import time
 import warnings
 from collections.abc import Callable
@@ -29,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from clv import btyd
+from clv.extras import MissingExtra, require
 from clv.paths import PROJECT_DIR
 
 TRUE_PARAMETERS = {"r": 0.25, "alpha": 4.0, "a": 0.8, "b": 2.5}
@@ -223,6 +225,12 @@ def main() -> int:
         help="repeat lifetimes' fit only when one takes fewer seconds than this",
     )
     args = parser.parse_args()
+    if not args.skip_lifetimes:
+        try:
+            require("dev", "lifetimes", what="the lifetimes comparison (or pass --skip-lifetimes)")
+        except MissingExtra as error:
+            print(f"bench_clv: error: {error}", file=sys.stderr)
+            return 2
 
     results = [bench_size(n, args) for n in args.customers]
     print_table(results)

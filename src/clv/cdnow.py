@@ -1,9 +1,10 @@
 """The CDNOW data set as raw shop tables: real purchases no one here made.
 
-CDNOW_sample.txt (shipped by the test-only package lifetimes 0.11.3) holds the
-purchases of 2,357 customers, a 1/10 sample of the cohort that first bought
-at the online music shop CDNOW in the first quarter of 1997, up to the end of
-June 1998: 6,919 lines of ``<master id> <sample id> <yyyymmdd> <CDs> <dollars>``.
+CDNOW_sample.txt (shipped by lifetimes, the test-only reference of the
+``[dev]`` extra) holds the purchases of 2,357 customers, a 1/10 sample of the
+cohort that first bought at the online music shop CDNOW in the first quarter
+of 1997, up to the end of June 1998: 6,919 lines of
+``<master id> <sample id> <yyyymmdd> <CDs> <dollars>``.
 Fader, Hardie & Lee (2005) fit BG/NBD to it (Marketing Science 24(2), 275–284)
 and Gamma-Gamma (Journal of Marketing Research 42(4), 415–430).
 
@@ -33,6 +34,7 @@ import pyarrow as pa
 from clv.contract.files import loaded_at, to_arrow, write_table
 from clv.contract.tables import SPECS
 from clv.errors import UserError
+from clv.extras import require
 
 #: Published window of Fader, Hardie & Lee (2005): calibration to week 39,
 #: holdout to week 78.
@@ -44,13 +46,15 @@ NOON = 12 * 3_600
 
 
 def cdnow_sample_path() -> Path:
-    """CDNOW_sample.txt inside the installed lifetimes package (not imported)."""
+    """CDNOW_sample.txt inside the installed lifetimes package (not imported).
+
+    lifetimes comes with the ``[dev]`` extra: without it, raises
+    :class:`clv.extras.MissingExtra`.
+    """
+    require("dev", "lifetimes", what="the CDNOW data (shipped with lifetimes)")
     spec = importlib.util.find_spec("lifetimes")
     if spec is None or spec.origin is None:
-        raise UserError(
-            "the CDNOW data ships with the test-only package lifetimes 0.11.3;"
-            " install the dev extras (`make venv`) first"
-        )
+        raise UserError("the lifetimes package has no location to read CDNOW_sample.txt from")
     path = Path(spec.origin).parent / "datasets" / "CDNOW_sample.txt"
     if not path.is_file():
         raise UserError(f"CDNOW_sample.txt not found in the lifetimes package at {path}")
@@ -177,7 +181,8 @@ def build_cdnow_warehouse(raw_dir: Path, database: Path, target_path: Path) -> d
     database.parent.mkdir(parents=True, exist_ok=True)
     result = run_dbt(
         ["build", "--vars", json.dumps(DBT_VARS)],
-        env={"CLV_RAW_DIR": str(raw_dir), "CLV_DUCKDB_PATH": str(database)},
+        # Always DuckDB (the dbt Python models fit here), whatever CLV_TARGET the shell exports.
+        env={"CLV_TARGET": "duckdb", "CLV_RAW_DIR": str(raw_dir), "CLV_DUCKDB_PATH": str(database)},
         target_path=target_path,
     )
     if not result.success:

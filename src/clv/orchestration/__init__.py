@@ -7,15 +7,11 @@ loads. The assets, job and schedule are built in
 
 from __future__ import annotations
 
-try:
-    import dagster  # noqa: F401
-    import dagster_dbt  # noqa: F401
-except ImportError as error:  # pragma: no cover - exercised without the extra
-    raise ImportError(
-        "clv.orchestration needs the [orchestration] extra: pip install -e '.[orchestration]'"
-    ) from error
+from clv.extras import require
 
-from clv.orchestration.definitions import build_definitions  # noqa: E402
+require("orchestration", what="clv.orchestration")
+
+from clv.orchestration.definitions import build_definitions  # noqa: E402 - the extra first
 
 defs = build_definitions()
 

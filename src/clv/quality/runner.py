@@ -185,6 +185,13 @@ def validate(
         history_path = history_beside(docs_dir)
     accepted = _accepted_tables(accept_volume_change)
 
+    # Made before the raw checks run, so a missing --database or [postgres] extra stops at once.
+    warehouse: DuckDBWarehouse | PostgresWarehouse | None = None
+    if "staging" in chosen or "marts" in chosen:
+        warehouse = (
+            PostgresWarehouse(postgres) if target == "postgres" else DuckDBWarehouse(database)
+        )
+
     plans: list[SuitePlan] = []
     raw_counts: dict[str, int] = {}
     history: RowCountHistory | None = None
@@ -192,11 +199,7 @@ def validate(
         history = RowCountHistory(history_path, Path(raw_dir), settings.row_count_history_runs)
         raw_plans, raw_counts = _raw_plans(Path(raw_dir), settings, now, history, accepted)
         plans += raw_plans
-    warehouse: DuckDBWarehouse | PostgresWarehouse | None = None
-    if "staging" in chosen or "marts" in chosen:
-        warehouse = (
-            PostgresWarehouse(postgres) if target == "postgres" else DuckDBWarehouse(database)
-        )
+    if warehouse is not None:
         with warehouse:
             present = warehouse.relations()
             models = load_manifest(DEFAULT_MANIFEST_PATH if manifest is None else Path(manifest))

@@ -13,7 +13,8 @@ description for messages, and a way to evaluate a suite's query:
   the dbt profile (``CLV_PG_HOST``, ``CLV_PG_PORT``, ``CLV_PG_USER``,
   ``CLV_PG_PASSWORD``, ``CLV_PG_DATABASE``); the password never enters a
   connection string or GX's configuration: libpq reads it from
-  ``PGPASSWORD``, set only while the suites run.
+  ``PGPASSWORD``, set only while the suites run. It needs the ``[postgres]``
+  extra (:mod:`clv.extras`).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from typing import Any
 from urllib.parse import quote
 
 from clv.errors import UserError
+from clv.extras import require
 from clv.quality.suites import SuitePlan
 
 _RELATIONS_SQL = (
@@ -158,11 +160,16 @@ class PostgresSettings:
 
 
 class PostgresWarehouse:
-    """A PostgreSQL database; suites are query assets of GX's SQL data source."""
+    """A PostgreSQL database; suites are query assets of GX's SQL data source.
+
+    Needs the ``[postgres]`` extra (psycopg2, and SQLAlchemy for GX's data
+    source): without it, construction raises :class:`clv.extras.MissingExtra`.
+    """
 
     sql_source = True
 
     def __init__(self, settings: PostgresSettings | None = None) -> None:
+        require("postgres", "psycopg2", "sqlalchemy", what="--target postgres")
         self.settings = settings or PostgresSettings.from_env()
 
     def __str__(self) -> str:
