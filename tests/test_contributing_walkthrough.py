@@ -23,7 +23,6 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,7 +33,12 @@ import yaml
 
 from clv.paths import PROJECT_DIR
 from tests.support.conventions import PRIMARY_KEY_TESTS, project_models, violations
-from tests.support.dbt import DBT_EXECUTABLE, failing_nodes_in_run_results, run_dbt_process
+from tests.support.dbt import (
+    DBT_EXECUTABLE,
+    failing_nodes_in_run_results,
+    run_dbt_process,
+    sqlfluff_env,
+)
 
 GUIDE = PROJECT_DIR / "CONTRIBUTING.md"
 #: A fenced block: its language and its text (without the fences).
@@ -374,12 +378,7 @@ def test_the_guides_sql_passes_sqlfluff(mart, tmp_path):
         cwd=project,
         capture_output=True,
         text=True,
-        env={
-            "PATH": str(Path(sys.executable).parent) + ":/usr/bin:/bin",
-            "HOME": str(tmp_path),
-            "CLV_DUCKDB_PATH": str(tmp_path / "lint.duckdb"),
-            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-        },
+        env=sqlfluff_env(tmp_path),
         timeout=600,
     )
     (report,) = json.loads(completed.stdout)

@@ -29,6 +29,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
+from clv.dbt_runner import environment
 from clv.paths import PROJECT_DIR
 from clv.pipeline import STEPS
 from clv.publish import GATES, read_publication_log
@@ -51,19 +52,10 @@ def orchestration(tmp_path_factory: pytest.TempPathFactory):
         "CLV_DAGSTER_MANIFEST_DIR": str(manifest_dir),
         "CLV_PARTITIONS_START": SIM_START.isoformat(),  # the simulated history's first day
     }
-    saved = {name: os.environ.get(name) for name in settings}
-    os.environ.update(settings)
-    try:
+    with environment(settings):
         for name in ("clv.orchestration.definitions", "clv.orchestration"):
             sys.modules.pop(name, None)
-        module = importlib.import_module("clv.orchestration")
-        yield module, manifest_dir
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+        yield importlib.import_module("clv.orchestration"), manifest_dir
 
 
 def _run_paths(root: Path, raw_dir: Path) -> dict[str, str]:

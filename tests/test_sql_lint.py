@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from clv.paths import PROJECT_DIR
+from tests.support.dbt import sqlfluff_env
 
 pytestmark = pytest.mark.integration
 
@@ -21,12 +22,7 @@ def test_sqlfluff_lint_models_passes(tmp_path):
         cwd=PROJECT_DIR,
         capture_output=True,
         text=True,
-        env={
-            "PATH": str(Path(sys.executable).parent) + ":/usr/bin:/bin",
-            "HOME": str(tmp_path),
-            "CLV_DUCKDB_PATH": str(tmp_path / "lint.duckdb"),
-            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-        },
+        env=sqlfluff_env(tmp_path),
         timeout=900,
     )
     report = json.loads(completed.stdout)

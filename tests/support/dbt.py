@@ -102,6 +102,20 @@ def process_env(env: Mapping[str, str]) -> dict[str, str]:
     return {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DO_NOT_TRACK": "1", **env}
 
 
+def sqlfluff_env(home: Path) -> dict[str, str]:
+    """A clean environment for ``sqlfluff lint`` with the dbt templater.
+
+    The templater opens a DuckDB connection: a throwaway file under ``home``,
+    so linting never touches (or waits for) a warehouse.
+    """
+    return {
+        "PATH": str(Path(sys.executable).parent) + ":/usr/bin:/bin",
+        "HOME": str(home),
+        "CLV_DUCKDB_PATH": str(home / "lint.duckdb"),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
+
+
 def failing_nodes_in_run_results(target_path: Path) -> list[str]:
     """The failing nodes that ``run_results.json`` under ``target_path`` records."""
     path = target_path / "run_results.json"

@@ -1,69 +1,14 @@
 {#- One row per cohort month and month since acquisition (all channels):
     retention, margin and CLV per customer of the cohort, net of its
     acquisition cost. Cohorts the dbt_shopify way: a month spine, monthly
-    sums, lifetime figures as window sums (int_cohort_months_cumulated, per
-    channel; additive, so summed here over the channels). See DECISIONLOG.md,
+    sums, lifetime figures as window sums; the per-customer figures are
+    int_cohort_months_valued's all-channels rows. See DECISIONLOG.md,
     "Value marts (orders side)". -#}
 with
 
-cohort_channel_months as (
-    select * from {{ ref('int_cohort_months_cumulated') }}
-),
-
 cohort_months as (
-    select
-        cohort_month,
-        months_since_acquisition,
-        month,
-        sum(cohort_size) as cohort_size,
-        sum(active_customers) as active_customers,
-        sum(lost_customers) as lost_customers,
-        sum(ordering_customers) as ordering_customers,
-        sum(orders) as orders,
-        sum(revenue) as revenue,
-        sum(gross_margin) as gross_margin,
-        sum(fulfillment_cost) as fulfillment_cost,
-        sum(acquisition_spend) as acquisition_spend,
-        sum(cumulative_gross_margin) as cumulative_gross_margin,
-        sum(discounted_cumulative_gross_margin) as discounted_cumulative_gross_margin,
-        sum(cumulative_fulfillment_cost) as cumulative_fulfillment_cost,
-        sum(discounted_cumulative_fulfillment_cost) as discounted_cumulative_fulfillment_cost
-    from cohort_channel_months
-    group by 1, 2, 3
-),
-
-per_customer as (
-    select
-        cohort_month,
-        months_since_acquisition,
-        month,
-        cohort_size,
-        active_customers,
-        lost_customers,
-        ordering_customers,
-        orders,
-        revenue,
-        gross_margin,
-        {#- Two retention measures (DECISIONLOG.md): active within the window,
-            and ordering in the month (the classic cohort heat map). -#}
-        cast(active_customers as {{ type_double() }}) / cohort_size as retention_rate,
-        cast(ordering_customers as {{ type_double() }}) / cohort_size as ordering_rate,
-        fulfillment_cost / cohort_size as cost_to_serve_per_customer,
-        cumulative_fulfillment_cost / cohort_size as cumulative_cost_to_serve_per_customer,
-        cumulative_gross_margin / cohort_size as cumulative_margin_per_customer,
-        discounted_cumulative_gross_margin / cohort_size as discounted_cumulative_margin_per_customer,
-        discounted_cumulative_fulfillment_cost / cohort_size as discounted_cumulative_cost_to_serve_per_customer,
-        acquisition_spend / cohort_size as acquisition_cost_per_customer
-    from cohort_months
-),
-
-net_of_cac as (
-    select
-        *,
-        discounted_cumulative_margin_per_customer
-        - discounted_cumulative_cost_to_serve_per_customer
-        - acquisition_cost_per_customer as cumulative_clv_net_of_cac
-    from per_customer
+    select * from {{ ref('int_cohort_months_valued') }}
+    where is_all_channels
 ),
 
 final as (
@@ -88,7 +33,7 @@ final as (
         cumulative_clv_net_of_cac >= 0 as is_payback_reached,
         cohort_month,
         month
-    from net_of_cac
+    from cohort_months
 )
 
 select * from final

@@ -1,47 +1,14 @@
 {#- One row per cohort month, acquisition channel and month since
     acquisition: retention, margin and CLV per customer of the cohort, net of
     its acquisition cost. Cohorts the dbt_shopify way: a month spine, monthly
-    sums, lifetime figures as window sums (int_cohort_months_cumulated). See
-    DECISIONLOG.md, "Value marts (orders side)". -#}
+    sums, lifetime figures as window sums; the per-customer figures are
+    int_cohort_months_valued's rows per channel. See DECISIONLOG.md, "Value
+    marts (orders side)". -#}
 with
 
 cohort_months as (
-    select * from {{ ref('int_cohort_months_cumulated') }}
-),
-
-per_customer as (
-    select
-        cohort_month,
-        acquisition_channel,
-        months_since_acquisition,
-        month,
-        cohort_size,
-        active_customers,
-        lost_customers,
-        ordering_customers,
-        orders,
-        revenue,
-        gross_margin,
-        {#- Two retention measures (DECISIONLOG.md): active within the window,
-            and ordering in the month (the classic cohort heat map). -#}
-        cast(active_customers as {{ type_double() }}) / cohort_size as retention_rate,
-        cast(ordering_customers as {{ type_double() }}) / cohort_size as ordering_rate,
-        fulfillment_cost / cohort_size as cost_to_serve_per_customer,
-        cumulative_fulfillment_cost / cohort_size as cumulative_cost_to_serve_per_customer,
-        cumulative_gross_margin / cohort_size as cumulative_margin_per_customer,
-        discounted_cumulative_gross_margin / cohort_size as discounted_cumulative_margin_per_customer,
-        discounted_cumulative_fulfillment_cost / cohort_size as discounted_cumulative_cost_to_serve_per_customer,
-        acquisition_spend / cohort_size as acquisition_cost_per_customer
-    from cohort_months
-),
-
-net_of_cac as (
-    select
-        *,
-        discounted_cumulative_margin_per_customer
-        - discounted_cumulative_cost_to_serve_per_customer
-        - acquisition_cost_per_customer as cumulative_clv_net_of_cac
-    from per_customer
+    select * from {{ ref('int_cohort_months_valued') }}
+    where not is_all_channels
 ),
 
 final as (
@@ -67,7 +34,7 @@ final as (
         cumulative_clv_net_of_cac >= 0 as is_payback_reached,
         cohort_month,
         month
-    from net_of_cac
+    from cohort_months
 )
 
 select * from final
