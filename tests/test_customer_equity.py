@@ -1,9 +1,10 @@
-"""customer_equity_monthly: an incremental run gives exactly the rows of a full refresh.
+"""customer_equity_monthly and customer_equity_monthly_by_scope: an incremental
+run gives exactly the rows of a full refresh.
 
-The mart is incremental (a scheduled run adds the new month and restates the
+Both marts are incremental the same way (a scheduled run adds the new month and restates the
 last ``customer_equity_lookback_months``, default 2, for late data). Two
 scenarios, each compared column by column with a ``--full-refresh`` build of
-the same data and vars:
+the same data and vars (both marts in each scenario):
 
 * the reporting period moves forward (``as_of_date`` from 2024-09-30 to
   2024-12-31): the new months are added, the lookback months restated;
@@ -20,7 +21,10 @@ versions, the first (as reported) closed and readable, the second current;
 
 Also checks every built month against the Gupta & Lehmann formula of
 :func:`clv.formulas.gupta_lehmann_clv` (the identities between the customer
-counts are the mart's YAML data tests).
+counts are the mart's YAML data tests), that scope 'all' of
+customer_equity_monthly_by_scope is customer_equity_monthly row for row, and
+recomputes its country scopes' customers_end from the staging tables (the
+scopes adding up to the whole are the mart's YAML data tests).
 """
 
 from __future__ import annotations
@@ -39,6 +43,8 @@ from tests.support.dbt import run_dbt, warehouse_env
 pytestmark = pytest.mark.scale
 
 MART = "customer_equity_monthly"
+SCOPED_MART = "customer_equity_monthly_by_scope"
+ORDER_BY = {MART: "month", SCOPED_MART: "month, scope_type, scope_value"}
 SELECT_QUERY = f"select * from marts.{MART} order by month"
 SNAPSHOT = "customer_equity_monthly_snapshot"
 #: The README's two queries: the months as reported at a time, and as restated now.
@@ -66,27 +72,32 @@ def _vars(as_of_date: str) -> list[str]:
     return ["--vars", f"{{as_of_date: '{as_of_date}', {GATE_VARS}}}"]
 
 
-def _rows(workdir: Path) -> tuple[list[str], list[tuple]]:
+def _rows(workdir: Path, mart: str = MART) -> tuple[list[str], list[tuple]]:
     with connect_read_only(workdir / "clv.duckdb") as connection:
-        cursor = connection.execute(SELECT_QUERY)
+        cursor = connection.execute(f"select * from marts.{mart} order by {ORDER_BY[mart]}")
         columns = [d[0] for d in cursor.description]
         return columns, cursor.fetchall()
 
 
 def _incremental_then_full_refresh(
     raw_before: Path, raw_after: Path, as_of_before: str, as_of_after: str, workdir: Path
-) -> tuple[tuple[list[str], list[tuple]], tuple[list[str], list[tuple]], list[tuple]]:
-    """Build on ``raw_before``, run incrementally on ``raw_after``, then full-refresh it."""
+) -> dict[str, tuple[tuple[list[str], list[tuple]], tuple[list[str], list[tuple]], list[tuple]]]:
+    """Build on ``raw_before``, run incrementally on ``raw_after``, then full-refresh it.
+
+    Per mart (customer_equity_monthly and its by-scope twin): the incremental
+    rows, the full-refresh rows and the rows of the first build.
+    """
+    select = ["--select", f"+{MART}", f"+{SCOPED_MART}"]
     _dbt(["seed"], raw_before, workdir)
-    _dbt(["run", "--select", f"+{MART}", *_vars(as_of_before)], raw_before, workdir)
-    _, first_rows = _rows(workdir)
+    _dbt(["run", *select, *_vars(as_of_before)], raw_before, workdir)
+    first_rows = {mart: _rows(workdir, mart)[1] for mart in ORDER_BY}
     # Upstream tables (reporting_period, all_months) hold the as_of_date, so
-    # they are rebuilt too; the mart itself runs incrementally.
-    _dbt(["run", "--select", f"+{MART}", *_vars(as_of_after)], raw_after, workdir)
-    incremental = _rows(workdir)
-    _dbt(["run", "--select", f"+{MART}", "--full-refresh", *_vars(as_of_after)], raw_after, workdir)
-    full_refresh = _rows(workdir)
-    return incremental, full_refresh, first_rows
+    # they are rebuilt too; the marts themselves run incrementally.
+    _dbt(["run", *select, *_vars(as_of_after)], raw_after, workdir)
+    incremental = {mart: _rows(workdir, mart) for mart in ORDER_BY}
+    _dbt(["run", *select, "--full-refresh", *_vars(as_of_after)], raw_after, workdir)
+    full_refresh = {mart: _rows(workdir, mart) for mart in ORDER_BY}
+    return {mart: (incremental[mart], full_refresh[mart], first_rows[mart]) for mart in ORDER_BY}
 
 
 def _assert_same_rows(incremental, full_refresh) -> None:
@@ -103,12 +114,16 @@ def _assert_same_rows(incremental, full_refresh) -> None:
 
 def test_incremental_matches_full_refresh_when_as_of_date_moves(simulated_raw, tmp_path):
     raw_dir, _ = simulated_raw
-    incremental, full_refresh, first_rows = _incremental_then_full_refresh(
-        raw_dir, raw_dir, "2024-09-30", "2024-12-31", tmp_path
-    )
+    runs = _incremental_then_full_refresh(raw_dir, raw_dir, "2024-09-30", "2024-12-31", tmp_path)
+    incremental, full_refresh, first_rows = runs[MART]
     assert str(first_rows[-1][0]) == "2024-09-01"
     assert str(incremental[1][-1][0]) == "2024-12-01"
     _assert_same_rows(incremental, full_refresh)
+    scoped_incremental, scoped_full_refresh, scoped_first_rows = runs[SCOPED_MART]
+    month = scoped_incremental[0].index("month")
+    assert str(max(row[month] for row in scoped_first_rows)) == "2024-09-01"
+    assert str(max(row[month] for row in scoped_incremental[1])) == "2024-12-01"
+    _assert_same_rows(scoped_incremental, scoped_full_refresh)
 
 
 def _hold_back_orders(raw_dir: Path, early_raw: Path, month_start: str) -> int:
@@ -140,14 +155,18 @@ def test_incremental_matches_full_refresh_after_late_orders(simulated_raw, tmp_p
     raw_dir, _ = simulated_raw
     assert _hold_back_orders(raw_dir, tmp_path / "early_raw", late_month) > 0
     workdir = tmp_path / "warehouse"
-    incremental, full_refresh, first_rows = _incremental_then_full_refresh(
+    runs = _incremental_then_full_refresh(
         tmp_path / "early_raw", raw_dir, "2024-10-31", "2024-10-31", workdir
     )
+    incremental, full_refresh, first_rows = runs[MART]
     _assert_same_rows(incremental, full_refresh)
     # The late orders changed their month (so the test exercises a restatement).
     first = {str(row[0]): row for row in first_rows}
     late = {str(row[0]): row for row in incremental[1]}
     assert first[late_month] != late[late_month]
+    scoped_incremental, scoped_full_refresh, scoped_first_rows = runs[SCOPED_MART]
+    _assert_same_rows(scoped_incremental, scoped_full_refresh)
+    assert scoped_first_rows != scoped_incremental[1]
 
 
 def test_late_orders_older_than_the_lookback_need_a_full_refresh(simulated_raw, tmp_path):
@@ -158,7 +177,7 @@ def test_late_orders_older_than_the_lookback_need_a_full_refresh(simulated_raw, 
     workdir = tmp_path / "warehouse"
     incremental, full_refresh, first_rows = _incremental_then_full_refresh(
         tmp_path / "early_raw", raw_dir, "2024-10-31", "2024-10-31", workdir
-    )
+    )[MART]
     first = {str(row[0]): row for row in first_rows}
     kept = {str(row[0]): row for row in incremental[1]}
     restated = {str(row[0]): row for row in full_refresh[1]}
@@ -244,6 +263,64 @@ def test_every_month_follows_the_python_formula(warehouse):
         assert math.isclose(row["customer_equity"], expected * row["customers_end"], abs_tol=0.006)
         checked += 1
     assert checked > 0
+
+
+def test_scope_all_is_customer_equity_monthly(warehouse):
+    """Scope 'all' of the by-scope mart is customer_equity_monthly, row for row."""
+    with connect_read_only(warehouse.database) as connection:
+        whole_cursor = connection.execute(SELECT_QUERY)
+        columns = [d[0] for d in whole_cursor.description]
+        whole = whole_cursor.fetchall()
+        scoped = connection.execute(
+            f"select {', '.join(columns)} from marts.{SCOPED_MART} "
+            "where scope_type = 'all' and scope_value = 'all' order by month"
+        ).fetchall()
+    assert len(whole) > 12
+    assert scoped == whole
+
+
+#: Customers active at each month's end per country, from the staging tables
+#: alone: a valid order (completed, not cancelled) in the active_window_days
+#: (365) before the first day of the next month; a missing country is 'unknown'.
+CUSTOMERS_END_BY_COUNTRY = """
+with months as (
+    select distinct month from marts.customer_equity_monthly_by_scope
+),
+valid_orders as (
+    select customer_id, ordered_at from staging.stg_shop__orders
+    where is_completed and not is_cancelled
+)
+select
+    months.month,
+    coalesce(nullif(customers.country_code, ''), 'unknown') as country,
+    count(distinct valid_orders.customer_id) as customers_end
+from months
+inner join valid_orders
+    on valid_orders.ordered_at < months.month + interval 1 month
+    and valid_orders.ordered_at >= months.month + interval 1 month - interval 365 day
+inner join staging.stg_shop__customers as customers
+    on valid_orders.customer_id = customers.customer_id
+group by 1, 2
+"""
+
+
+def test_country_scopes_match_a_count_from_staging(warehouse):
+    """customers_end of every country scope and month, recomputed from
+    stg_shop__orders and stg_shop__customers without the intermediate models."""
+    with connect_read_only(warehouse.database) as connection:
+        expected = {
+            (str(month), country): count
+            for month, country, count in connection.execute(CUSTOMERS_END_BY_COUNTRY).fetchall()
+        }
+        found = {
+            (str(month), country): count
+            for month, country, count in connection.execute(
+                f"select month, scope_value, customers_end from marts.{SCOPED_MART} "
+                "where scope_type = 'country' and customers_end > 0"
+            ).fetchall()
+        }
+    assert len({country for _, country in expected}) > 1
+    assert found == expected
 
 
 @pytest.mark.parametrize(

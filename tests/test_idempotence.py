@@ -1,8 +1,9 @@
 """Same inputs, same marts: reruns and defective rows do not change what is published.
 
 * ``dbt build`` run again on the same raw data and the same database (the
-  incremental ``customer_equity_monthly`` then runs incrementally) gives marts
-  with the content hash of the first build, table by table.
+  incremental ``customer_equity_monthly`` and ``customer_equity_monthly_by_scope``
+  then run incrementally) gives marts with the content hash of the first
+  build, table by table.
 * The raw data with defective rows (``bad_rows=0.02``, the session's data)
   and the same seed without them (``bad_rows=0``) give identical marts: the
   generator's defects are additional rows, and the staging quarantine must
@@ -43,6 +44,7 @@ def test_a_second_build_gives_identical_marts(warehouse, tmp_path: Path):
     )
     hashes = assert_same_marts(warehouse.database, database, "second build")
     assert len(hashes.tables) >= 10
+    assert {"customer_equity_monthly", "customer_equity_monthly_by_scope"} <= set(hashes.tables)
     history = "select * from snapshots.customer_equity_monthly_snapshot order by month"
     with duckdb.connect(str(warehouse.database), read_only=True) as connection:
         first = connection.execute(history).fetchall()
