@@ -108,8 +108,9 @@ lint: $(DEV_STAMP)  ## Lint SQL (sqlfluff) and Python (ruff).
 format: $(DEV_STAMP)  ## Format Python with ruff.
 	$(BIN)/ruff format src tests scripts
 
-docs: $(STAMP)  ## Generate dbt docs into target/.
-	CLV_RAW_DIR=$(abspath $(RAW_DIR)) $(DBT) docs generate $(DBT_FLAGS)
+docs: $(STAMP)  ## Generate dbt docs into target/; open target/static_index.html in a browser.
+	CLV_RAW_DIR=$(abspath $(RAW_DIR)) $(DBT) docs generate --static $(DBT_FLAGS)
+	@echo "docs: open $(abspath target/static_index.html) in a browser (one file, no server needed)"
 
 clean:  ## Remove generated data, dbt artefacts and the environment.
 	rm -rf data target logs $(VENV)

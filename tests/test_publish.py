@@ -218,6 +218,15 @@ def _snapshot_not_run(working: Working) -> None:
     working.run_results.write_text(json.dumps(document))
 
 
+def _model_no_op(working: Working) -> None:
+    # dbt lists exposures as `no-op` and the gate lets them through; a model that did not run
+    # must not pass.
+    document = json.loads(working.run_results.read_text())
+    model = next(r for r in document["results"] if r["unique_id"].startswith("model."))
+    model["status"] = "no-op"
+    working.run_results.write_text(json.dumps(document))
+
+
 def _missing_run_results(working: Working) -> None:
     working.run_results.unlink()
 
@@ -225,6 +234,11 @@ def _missing_run_results(working: Working) -> None:
 FAILED_GATES = {
     "checks fail": (None, "mart checks", "expect revenue >= 0 failed"),
     "test failed": (_error_in_run_results, "dbt build", "1 of .* nodes did not pass: test\\."),
+    "model no-op": (
+        _model_no_op,
+        "dbt build",
+        "1 of .* nodes did not pass: model\\..* \\(no-op\\)",
+    ),
     "dbt run": (_run_not_build, "dbt build", "was `dbt run`, not `dbt build`"),
     "no run_results": (_missing_run_results, "dbt build", "no .*run_results.json"),
     "snapshot not run": (

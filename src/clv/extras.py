@@ -34,6 +34,9 @@ EXTRAS: Mapping[str, tuple[str, ...]] = {
     "postgres": ("psycopg2", "sqlalchemy"),
     # dbt-spark's session method, pyspark in-process.
     "spark": ("pyspark", "dbt.adapters.spark"),
+    # The semantic layer (MetricFlow's `mf` on the dbt project) and the SQLAlchemy
+    # dialect BI tools read the published file with.
+    "semantic": ("dbt_metricflow", "metricflow", "duckdb_engine", "sqlalchemy"),
     # The Dagster code location clv.orchestration.
     "orchestration": ("dagster", "dagster_dbt", "dagster_webserver"),
     # Tests and lint, and lifetimes (`clv cdnow`'s data, scripts/bench_clv.py's reference).
