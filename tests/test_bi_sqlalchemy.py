@@ -7,12 +7,10 @@ listed with ``sqlalchemy.inspect``, every one is read (its row count, and each
 column's values are of the type its contract declares), and writing fails.
 
 Column reflection (``inspect(engine).get_columns``, which Superset's "sync
-columns" uses) fails with these pins: SQLAlchemy 2.0.45+ asks the PostgreSQL
+columns" uses) is tested on every mart: SQLAlchemy 2.0.45+ asks the PostgreSQL
 catalog for ``pg_collation``, which DuckDB 1.4 does not emulate
-(Mause/duckdb_engine#1379, duckdb/duckdb#22069, fixed for DuckDB 1.5 by
-duckdb/duckdb#22160). :func:`test_column_reflection_fails_with_duckdb_1_4` is a
-strict xfail: it starts passing, and so fails the suite, once the pins carry
-the fix.
+(Mause/duckdb_engine#1379, fixed for DuckDB 1.5 by duckdb/duckdb#22160), so
+pyproject.toml pins SQLAlchemy 2.0.44 until the project moves to DuckDB 1.5.
 """
 
 from __future__ import annotations
@@ -120,20 +118,20 @@ def test_every_mart_reads_through_sqlalchemy_with_its_contract_types(engine, man
     assert unread == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=exc.ProgrammingError,
-    reason="SQLAlchemy >= 2.0.45 reflects columns through pg_catalog.pg_collation, which "
-    "DuckDB 1.4 lacks (Mause/duckdb_engine#1379; fixed in DuckDB 1.5, duckdb/duckdb#22160)",
-)
-def test_column_reflection_fails_with_duckdb_1_4(engine):
-    columns = {
-        column["name"]: column["type"]
-        for column in inspect(engine).get_columns("customer_equity_monthly", schema="marts")
-    }
-    assert isinstance(columns["month"], sqlalchemy.Date)
-    assert isinstance(columns["customers_end"], sqlalchemy.BigInteger)
-    assert isinstance(columns["customer_equity"], sqlalchemy.Float)
+def test_every_mart_reflects_its_contract_columns(engine, manifest):
+    """Superset's "sync columns": each reflected column's type reads back as the
+    Python type its contract's data_type names, in the contract's order."""
+    inspector = inspect(engine)
+    wrong = []
+    for node in sorted(marts(manifest).values(), key=lambda node: node["alias"]):
+        reflected = inspector.get_columns(node["alias"], schema="marts")
+        names = [column["name"] for column in reflected]
+        assert names == list(node["columns"]), f"{node['alias']}: reflected columns differ"
+        for column in reflected:
+            expected = PYTHON_TYPES[node["columns"][column["name"]]["data_type"]]
+            if column["type"].python_type is not expected:
+                wrong.append(f"{node['alias']}.{column['name']}: {column['type']!r}")
+    assert wrong == []
 
 
 def test_a_read_only_connection_cannot_write(engine):

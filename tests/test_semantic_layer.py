@@ -66,6 +66,11 @@ COHORT_CHANNEL_AGE = Grain(
     ("cohort_month", "acquisition_channel", "months_since_acquisition"),
 )
 CUSTOMER = Grain("customer", ("customer",), ("customer_id",))
+MONTH_SCOPE = Grain(
+    "month x scope",
+    ("metric_time__month", "equity_scope__scope_type", "equity_scope__scope_value"),
+    ("month", "scope_type", "scope_value"),
+)
 
 
 @dataclass(frozen=True)
@@ -91,6 +96,7 @@ class Check:
 
 
 MONTH = by_month("month")
+SCOPED = "customer_equity_monthly_by_scope"
 COHORT_MONTH = by_month("cohort_month")
 
 #: Every metric the YAML declares -> the mart column it equals, and at which grain.
@@ -104,6 +110,13 @@ CHECKS: dict[str, Check] = {
     "customer_equity": Check("customer_equity_monthly", "customer_equity", MONTH),
     "acquisition_equity": Check("customer_equity_monthly", "acquisition_equity", MONTH),
     "retention_equity": Check("customer_equity_monthly", "retention_equity", MONTH),
+    # customer_equity_monthly_by_scope (the country and acquisition-channel dimensions)
+    "customers_active_by_scope": Check(SCOPED, "customers_end", MONTH_SCOPE),
+    "customers_new_by_scope": Check(SCOPED, "customers_new", MONTH_SCOPE),
+    "customers_lost_by_scope": Check(SCOPED, "customers_lost", MONTH_SCOPE),
+    "customer_equity_clv_by_scope": Check(SCOPED, "clv", MONTH_SCOPE),
+    "customer_equity_by_scope": Check(SCOPED, "customer_equity", MONTH_SCOPE),
+    "acquisition_equity_by_scope": Check(SCOPED, "acquisition_equity", MONTH_SCOPE),
     # orders by calendar month: no mart has a monthly total, cohort_clv's cohorts add up to it
     "revenue": Check("cohort_clv", "revenue", MONTH, expected="sum(revenue)"),
     "gross_margin": Check("cohort_clv", "gross_margin", MONTH, expected="sum(gross_margin)"),
