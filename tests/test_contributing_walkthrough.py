@@ -18,7 +18,9 @@ checked against those files, so the page cannot drift from the code it quotes.
 
 from __future__ import annotations
 
+import csv
 import json
+import math
 import os
 import re
 import shutil
@@ -97,7 +99,14 @@ class GuideMart:
 
     @property
     def yml_path(self) -> str:
-        (path,) = [path for path in self.files if path.endswith(".yml")]
+        """The model's YAML (``_<folder>__models.yml``)."""
+        (path,) = [path for path in self.files if path.endswith("__models.yml")]
+        return path
+
+    @property
+    def semantic_path(self) -> str:
+        """The semantic layer's YAML (``_<folder>__semantic.yml``)."""
+        (path,) = [path for path in self.files if path.endswith("__semantic.yml")]
         return path
 
     @property
@@ -274,6 +283,7 @@ def test_the_guide_gives_its_mart_as_new_files_and_a_dbt_build_line(mart):
     assert {Path(path).suffix for path in mart.files} == {".sql", ".yml"}, mart.files
     assert all(path.startswith("models/marts/") for path in mart.files), mart.files
     assert Path(mart.yml_path).parent == Path(mart.sql_path).parent
+    assert Path(mart.semantic_path).parent == Path(mart.sql_path).parent
     assert mart.model["config"]["contract"]["enforced"] is True
     assert any(f"build --select {mart.name}+" in line for line in mart.dbt_lines())
 
@@ -343,6 +353,62 @@ def test_the_guides_build_runs_the_mart_and_every_test_it_declares(mart, guide_b
     with duckdb.connect(str(guide_build.database), read_only=True) as connection:
         (rows,) = connection.execute(f"select count(*) from marts.{mart.name}").fetchone()
     assert rows > 0
+
+
+@pytest.mark.scale
+def test_the_guides_metrics_reach_the_semantic_manifest(mart, guide_build):
+    """dbt validated the guide's semantic model and wrote its metrics where ``mf`` reads them."""
+    declared = yaml.safe_load(mart.files[mart.semantic_path])
+    semantic = json.loads((guide_build.project / "target" / "semantic_manifest.json").read_text())
+    models = {model["name"]: model for model in semantic["semantic_models"]}
+    (model,) = declared["semantic_models"]
+    assert models[model["name"]]["node_relation"]["alias"] == mart.name
+    metrics = {metric["name"]: metric for metric in semantic["metrics"]}
+    for metric in declared["metrics"]:
+        assert metrics[metric["name"]]["type"] == metric["type"]
+        assert f"{mart.name}." in metrics[metric["name"]]["description"]
+    assert metrics["traffic_source_average_order_value"]["type"] == "ratio"
+
+
+@pytest.mark.scale
+def test_the_guides_mf_query_equals_the_marts_column(mart, guide_build, tmp_path):
+    """The guide's ``mf query`` line, run as written (plus ``--csv``), gives the mart's
+    average_order_value for every month and traffic source."""
+    (line,) = [
+        line.strip()
+        for block in guide_blocks()
+        if block.language == "bash"
+        for line in block.text.splitlines()
+        if "bin/mf query" in line
+    ]
+    out = tmp_path / "mf.csv"
+    env = {
+        name: value for name, value in os.environ.items() if not name.startswith(("CLV_", "DBT_"))
+    }
+    completed = subprocess.run(
+        ["bash", "-c", f"{line} --csv {out}"],
+        cwd=guide_build.project,
+        env={**env, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DO_NOT_TRACK": "1"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert completed.returncode == 0 and out.exists(), completed.stdout + completed.stderr
+    with out.open() as handle:
+        queried = {
+            (row["metric_time__month"][:10], row["traffic_source_month__traffic_source"]): float(
+                row["traffic_source_average_order_value"]
+            )
+            for row in csv.DictReader(handle)
+        }
+    with duckdb.connect(str(guide_build.database), read_only=True) as connection:
+        rows = connection.execute(
+            f"select month, traffic_source, average_order_value from marts.{mart.name}"
+        ).fetchall()
+    expected = {(str(month), source): value for month, source, value in rows}
+    assert len(expected) > 10 and set(queried) == set(expected)
+    wrong = [key for key in expected if not math.isclose(queried[key], expected[key], rel_tol=1e-9)]
+    assert wrong == []
 
 
 @pytest.mark.scale
