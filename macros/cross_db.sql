@@ -83,7 +83,15 @@
 {%- endmacro %}
 
 {% macro spark__round_to(expression, digits) -%}
-    round(cast({{ expression }} as {{ type_double() }}), {{ digits }})
+    {#- DuckDB rounds a double as round(x * 10^digits) / 10^digits in double
+        arithmetic; Spark's round on a double rounds its exact binary value,
+        so a half cent computed as 3053.9249999999997 (x 100 = 305392.5 in
+        doubles) went down on Spark and up on DuckDB. The same steps here: the
+        product in doubles, then Spark's half-up round of that product (half
+        away from zero, as DuckDB's), divided back (a double literal: Spark
+        truncates a division by a DECIMAL one). -#}
+    round(cast({{ expression }} as {{ type_double() }}) * cast({{ 10 ** digits }} as {{ type_double() }}), 0)
+        / cast({{ 10 ** digits }} as {{ type_double() }})
 {%- endmacro %}
 
 
