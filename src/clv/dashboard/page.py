@@ -128,7 +128,7 @@ def _layout(currency: str, **overrides: Any) -> dict:
     }
     layout.update(overrides)
     if "title" in layout["xaxis"]:  # the legend goes below the axis title
-        layout["legend"] = {**layout["legend"], "y": -0.24}
+        layout["legend"] = {**layout["legend"], "y": -0.3}
         layout["xaxis"] = {"gridcolor": "#eeeeee", **layout["xaxis"]}
     return layout
 
@@ -389,6 +389,7 @@ def _payback(frame: pd.DataFrame, currency: str) -> dict:
                     "y": _values(rows["acquisition_cost_per_customer"]),
                     "line": {"color": colour, "dash": "dash", "width": 1.5},
                     "legendgroup": channel,
+                    "showlegend": False,  # the channel's colour, dashed: the sentence says so
                     "hovertemplate": f"{money}<extra>{channel}: acquisition cost</extra>",
                 }
             )
@@ -751,8 +752,9 @@ def build_charts(
         "Per acquisition channel, the cumulative discounted margin per acquired customer "
         "(solid; column discounted_cumulative_margin_per_customer of marts.cohort_clv_by_channel, "
         "each month's margin × 1 / (1 + d)^((k + 1) / 12)) against the acquisition cost per "
-        "customer (dashed; acquisition_cost_per_customer: the channel's acquisition spend of the "
-        "cohort month ÷ the customers it acquired). Where solid crosses dashed, the channel has "
+        "customer (dashed, in the channel's colour; acquisition_cost_per_customer: the channel's "
+        "acquisition spend of the cohort month ÷ the customers it acquired; organic, direct and "
+        "referral have none). Where solid crosses dashed, the channel has "
         "paid back its acquisition cost (is_payback_reached also subtracts the cost to serve). "
         "Month k averages the cohorts that have reached it, weighted by their size."
     )
