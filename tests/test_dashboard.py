@@ -394,3 +394,29 @@ def test_the_command_writes_the_page_and_prints_its_path(tmp_path, capsys):
     page = out.read_text()
     assert 'id="chart-repeat" data-chart' in page
     assert "No data: marts.customer_equity_monthly_by_scope is not in this file." in page
+
+
+# ---------------------------------------------------------------- the browser's prerequisites
+
+
+def test_without_playwright_the_browser_names_the_extra(monkeypatch):
+    import sys
+
+    from clv.dashboard import browser as dashboard_browser
+    from clv.extras import MissingExtra
+
+    monkeypatch.setitem(sys.modules, "playwright", None)
+    with (
+        pytest.raises(MissingExtra, match=r"needs the \[dev\] extra \(playwright not installed\)"),
+        dashboard_browser.browser(),
+    ):
+        pass
+
+
+def test_without_chromium_the_message_says_how_to_install_it(monkeypatch, tmp_path):
+    from clv.dashboard import browser as dashboard_browser
+    from clv.errors import UserError
+
+    monkeypatch.setenv("CLV_CHROMIUM", str(tmp_path / "chromium"))
+    with pytest.raises(UserError, match=r"apt-get install -y chromium"):
+        dashboard_browser.chromium_path()
