@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import date
 from decimal import Decimal
 
 import duckdb
@@ -420,3 +421,73 @@ def test_without_chromium_the_message_says_how_to_install_it(monkeypatch, tmp_pa
     monkeypatch.setenv("CLV_CHROMIUM", str(tmp_path / "chromium"))
     with pytest.raises(UserError, match=r"apt-get install -y chromium"):
         dashboard_browser.chromium_path()
+
+
+# ---------------------------------------------------------------- the business events seed
+
+
+def test_the_seed_matches_what_the_simulator_does_every_year():
+    """seeds/business_events.csv says what src/clv/simulate/ does: each year 2015-2035 has
+    its summer low, Black Friday week and Christmas shopping on the simulator's days."""
+    import numpy as np
+
+    from clv.simulate.calendar import Window
+
+    seed = pd.read_csv(PROJECT_DIR / "seeds/business_events.csv", parse_dates=["event_date"])
+    assert sorted(set(seed["event_kind"])) == ["promotion", "seasonal_low", "seasonal_peak"]
+    assert seed.groupby(seed["event_date"].dt.year)["event_kind"].apply(sorted).to_dict() == {
+        year: ["promotion", "seasonal_low", "seasonal_peak"] for year in range(2015, 2036)
+    }
+    for row in seed.itertuples():
+        year = row.event_date.year
+        demand = Window.from_dates(date(year, 1, 1), date(year, 12, 31)).seasonality()
+        day = row.event_date.day_of_year - 1  # the simulator's day of year counts from 0
+        if row.event_kind == "promotion":  # the discount week starts: demand jumps
+            assert day == 326 and demand[day] > 1.4 * demand[day - 1], row
+        elif row.event_kind == "seasonal_peak":  # Christmas shopping, above the days after it
+            assert day == 334 and demand[334:356].mean() > 1.2 * demand[356:].mean(), row
+        else:  # the summer low: the lowest week of demand
+            weekly = np.convolve(demand, np.ones(7) / 7, mode="same")
+            lowest = 7 + int(np.argmin(weekly[7:300]))  # away from the year's edges
+            assert day == 167 and abs(day - lowest) <= 4, row
+
+
+#: The columns of each mart that the page's queries read (types as the contracts declare).
+EMPTY_MARTS = {
+    "customer_equity_monthly_by_scope": "scope_type varchar, scope_value varchar, month date, "
+    "customers_start bigint, customers_new bigint, customers_lost bigint, customers_end bigint, "
+    "clv double, customer_equity double, acquisition_equity double, retention_equity double",
+    "cohort_clv": "cohort_month date, months_since_acquisition bigint, cohort_size bigint, "
+    "ordering_rate double",
+    "cohort_clv_by_channel": "acquisition_channel varchar, months_since_acquisition bigint, "
+    "cohort_size bigint, discounted_cumulative_margin_per_customer double, "
+    "acquisition_cost_per_customer double",
+    "repeat_customer_rate_monthly": "month date, customers_to_date bigint, "
+    "repeat_customer_rate double, period_repeat_rate double",
+    "loyalty_monthly": "month date, nps double, nps_responses bigint, redemption_rate double, "
+    "is_redemption_below_20pct boolean",
+    "email_subscriber_ltv": "cohort_month date, subscribers bigint, subscriber_ltv double, "
+    "expected_months_on_list double, net_profit_per_customer_month double",
+    "customer_clv": "value_segment varchar, historical_clv double, predicted_clv_12m double",
+    "clv_backtest": "calibration_frequency varchar, sort_order integer, customers bigint, "
+    "mean_predicted_purchases double, mean_actual_purchases double, "
+    "predicted_purchases double, actual_purchases bigint",
+    "business_event_calendar": "event_date date, event_kind varchar, event_label varchar",
+}
+
+
+def test_an_empty_table_in_the_file_is_a_sentence(tmp_path):
+    assert set(EMPTY_MARTS) == set(data.MARTS)
+    database = tmp_path / "published.duckdb"
+    connection = duckdb.connect(str(database))
+    connection.execute("create schema marts")
+    for name, columns in EMPTY_MARTS.items():
+        connection.execute(f"create table marts.{name} ({columns})")
+    connection.close()
+    frames, publication = data.read_database(database)
+    assert publication is None
+    assert {name: len(frames[name]) for name in data.MARTS} == dict.fromkeys(data.MARTS, 0)
+    page = build_page(frames, plotly_js=PLOTLY_STUB)
+    assert " data-chart>" not in page
+    assert page.count('<p class="empty"') == 10
+    assert "No data yet: marts.customer_clv has no rows." in page
