@@ -130,9 +130,11 @@ def test_screenshots_are_not_blank_and_the_page_fits_the_width(
         lower = page.screenshot()
         assert log.problems() == []
     assert overflow <= 0, f"the page is {overflow} px wider than the {viewport['width']} px window"
+    # A blank page is one colour in 5.6 KB; a page with one heading 216 colours in 9 KB.
+    # The demo's views have 1,100 to 1,900 colours in 57 to 147 KB.
     for shot in (png, lower):
-        assert len(shot) > 20_000
-        assert dashboard_browser.distinct_colours(chromium, shot) > 200
+        assert len(shot) > 30_000
+        assert dashboard_browser.distinct_colours(chromium, shot) > 600
 
 
 def test_choosing_a_scope_changes_the_equity_chart(dashboard_file, chromium):
