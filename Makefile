@@ -27,7 +27,7 @@ RAW_DIR ?= data/raw
 DBT := $(BIN)/dbt
 DBT_FLAGS := --project-dir . --profiles-dir .
 
-.PHONY: help venv demo generate validate-raw build validate publish pipeline dagster test test-fast lint format docs freshness cdnow bench-clv clean
+.PHONY: help venv demo generate validate-raw build validate publish pipeline dashboard dagster test test-fast lint format docs freshness cdnow bench-clv bench-dashboard clean
 
 help:  ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -77,8 +77,13 @@ freshness: $(STAMP)  ## Check source freshness of the raw data.
 pipeline: $(STAMP)  ## The nightly run, as cron runs it: raw gate, dbt build, publish (clv run-pipeline).
 	$(BIN)/clv run-pipeline --raw-dir $(RAW_DIR)
 
+dashboard: $(STAMP)  ## Write the dashboard (one HTML file) from the published marts; print its path.
+	$(BIN)/clv dashboard
+
 demo: generate pipeline  ## Generate sample data, then the pipeline (check, build, publish); show where to look.
 	CLV_RAW_DIR=$(abspath $(RAW_DIR)) $(BIN)/clv summary
+	@# Last, so that the demo ends by printing where the dashboard is.
+	$(BIN)/clv dashboard
 
 dagster: $(ORCHESTRATION_STAMP)  ## Serve the Dagster UI for the pipeline on http://127.0.0.1:3000 (Ctrl-C stops it).
 	mkdir -p data/dagster
@@ -97,6 +102,9 @@ cdnow: $(DEV_STAMP)  ## Build the warehouse on the real CDNOW data; compare the 
 bench-clv: $(DEV_STAMP)  ## Benchmark the BG/NBD fit against lifetimes and the dbt Python-model step (1M customers).
 	$(BIN)/python scripts/bench_clv.py
 	$(BIN)/python scripts/bench_clv_warehouse.py --customers 1000000
+
+bench-dashboard: $(DEV_STAMP)  ## Time clv dashboard and the page's load in chromium on the demo's published marts.
+	$(BIN)/python scripts/bench_dashboard.py
 
 lint: $(DEV_STAMP)  ## Lint SQL (sqlfluff) and Python (ruff).
 	@# The dbt templater opens a DuckDB connection: a throwaway file, so lint

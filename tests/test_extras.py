@@ -45,6 +45,7 @@ NOT_IN_CORE = {
     "metricflow",
     "duckdb-engine",
     "lifetimes",
+    "playwright",
     "pytest",
 }
 
@@ -85,7 +86,7 @@ def test_the_core_has_no_spark_dagster_postgres_or_test_tools():
 
 def test_the_core_has_what_make_demo_runs():
     names = {canonical(r.name) for r in CORE}
-    assert {"dbt-core", "dbt-duckdb", "duckdb", "great-expectations"} <= names
+    assert {"dbt-core", "dbt-duckdb", "duckdb", "great-expectations", "plotly"} <= names
 
 
 def test_dev_holds_every_other_extra_by_self_reference():

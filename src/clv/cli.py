@@ -13,10 +13,19 @@ import sys
 from collections.abc import Sequence
 
 from clv import __version__
-from clv.commands import calc, cdnow, generate, publish, run_pipeline, summary, validate
+from clv.commands import (
+    calc,
+    cdnow,
+    dashboard,
+    generate,
+    publish,
+    run_pipeline,
+    summary,
+    validate,
+)
 from clv.errors import UserError
 
-COMMANDS = (generate, validate, publish, run_pipeline, summary, calc, cdnow)
+COMMANDS = (generate, validate, publish, run_pipeline, summary, dashboard, calc, cdnow)
 
 
 def build_parser() -> argparse.ArgumentParser:

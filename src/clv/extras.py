@@ -39,8 +39,9 @@ EXTRAS: Mapping[str, tuple[str, ...]] = {
     "semantic": ("dbt_metricflow", "metricflow", "duckdb_engine", "sqlalchemy"),
     # The Dagster code location clv.orchestration.
     "orchestration": ("dagster", "dagster_dbt", "dagster_webserver"),
-    # Tests and lint, and lifetimes (`clv cdnow`'s data, scripts/bench_clv.py's reference).
-    "dev": ("lifetimes", "pytest"),
+    # Tests and lint, lifetimes (`clv cdnow`'s data, scripts/bench_clv.py's reference) and
+    # Playwright (the dashboard's browser test, screenshot and benchmark; clv.dashboard.browser).
+    "dev": ("lifetimes", "playwright", "pytest"),
 }
 
 
