@@ -25,6 +25,7 @@ from clv.dashboard import data
 from clv.dashboard.formatting import format_count, format_money, format_number, format_percent
 from clv.dashboard.page import SLIDERS, build_charts, build_page
 from clv.paths import PROJECT_DIR
+from tests.support.worked_examples import WORKED_EXAMPLES
 
 pytestmark = pytest.mark.unit
 
@@ -294,34 +295,10 @@ def test_colours_are_okabe_ito():
 # ---------------------------------------------------------------- the calculator
 
 
-EXAMPLES = {
-    "small firm": {
-        "purchases_per_year": 10,
-        "spend_per_purchase": 200,
-        "gross_margin": 0.41,
-        "marketing_cost": 20,
-        "acquisition_rate": 0.02,
-        "retention_rate": 0.8,
-        "discount_rate": 0.1,
-        "years": 5,
-    },
-    "large firm": {
-        "purchases_per_year": 3,
-        "spend_per_purchase": 400,
-        "gross_margin": 0.5,
-        "marketing_cost": 20,
-        "acquisition_rate": 0.04,
-        "retention_rate": 0.8,
-        "discount_rate": 0.1,
-        "years": 5,
-    },
-}
-
-
-@pytest.mark.parametrize("example", EXAMPLES)
+@pytest.mark.parametrize("example", WORKED_EXAMPLES)
 def test_the_sliders_reach_both_worked_examples_exactly(example):
     for name, _, _, low, high, step, _default in SLIDERS:
-        value = Decimal(str(EXAMPLES[example][name]))
+        value = Decimal(str(WORKED_EXAMPLES[example][name]))
         steps = (value - Decimal(str(low))) / Decimal(str(step))
         assert Decimal(str(low)) <= value <= Decimal(str(high)), name
         assert steps == steps.to_integral_value(), f"{name}: {value} is not on a step"

@@ -19,38 +19,12 @@ from clv.dashboard.page import SLIDERS
 from clv.errors import UserError
 from clv.formulas import discounted_clv
 from tests.support.publishing import copy_working, publish_from
+from tests.support.worked_examples import LARGE_FIRM, SMALL_FIRM
 
 pytestmark = pytest.mark.integration
 
 #: The worked examples of clv.formulas.discounted_clv (and `clv calc`'s epilog).
-EXAMPLES = {
-    "small firm": (
-        {
-            "purchases_per_year": 10,
-            "spend_per_purchase": 200,
-            "gross_margin": 0.41,
-            "marketing_cost": 20,
-            "acquisition_rate": 0.02,
-            "retention_rate": 0.8,
-            "discount_rate": 0.1,
-            "years": 5,
-        },
-        "$699.28",
-    ),
-    "large firm": (
-        {
-            "purchases_per_year": 3,
-            "spend_per_purchase": 400,
-            "gross_margin": 0.5,
-            "marketing_cost": 20,
-            "acquisition_rate": 0.04,
-            "retention_rate": 0.8,
-            "discount_rate": 0.1,
-            "years": 5,
-        },
-        "$731.98",
-    ),
-}
+EXAMPLES = {"small firm": (SMALL_FIRM, "$699.28"), "large firm": (LARGE_FIRM, "$731.98")}
 
 #: The marks plotly draws: markers and lines of scatter traces, bars, heat-map images.
 MARKS = "path.point, path.js-line, g.bars path, g.hm image"

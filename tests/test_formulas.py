@@ -24,28 +24,9 @@ from clv.formulas import (
     simple_clv_tcf,
     textbook_clv,
 )
+from tests.support.worked_examples import LARGE_FIRM, SMALL_FIRM
 
 pytestmark = pytest.mark.unit
-
-#: The interactive illustration's inputs, in discounted_clv's argument order.
-SMALL_FIRM = {
-    "purchases_per_year": 10,
-    "spend_per_purchase": 200,
-    "gross_margin": 0.41,
-    "marketing_cost": 20,
-    "acquisition_rate": 0.02,
-    "retention_rate": 0.8,
-    "discount_rate": 0.1,
-    "years": 5,
-}
-LARGE_FIRM = {
-    **SMALL_FIRM,
-    "purchases_per_year": 3,
-    "spend_per_purchase": 400,
-    "gross_margin": 0.5,
-    "acquisition_rate": 0.04,
-}
-
 
 # ------------------------------------------------------------ discounted_clv
 
