@@ -14,6 +14,7 @@ from __future__ import annotations
 import html
 import json
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from importlib import resources
@@ -224,6 +225,21 @@ def _missing_sentence(mart: str, frame: pd.DataFrame | None) -> str:
     if frame is None:
         return f"No data: marts.{mart} is not in this file."
     return f"No data yet: marts.{mart} has no rows."
+
+
+def _chart_or_sentence(
+    chart_id: str,
+    title: str,
+    how_to_read: str,
+    mart: str,
+    frame: pd.DataFrame | None,
+    draw: Callable[[pd.DataFrame], dict],
+    drawable: Callable[[pd.DataFrame], bool] = lambda frame: True,
+) -> Chart:
+    """``draw(frame)`` when the mart has rows that ``drawable`` accepts, else its sentence."""
+    if _empty(frame) or not drawable(frame):
+        return Chart(chart_id, title, how_to_read, empty=_missing_sentence(mart, frame))
+    return Chart(chart_id, title, how_to_read, draw(frame))
 
 
 # ------------------------------------------ customer equity and customers, by scope
@@ -737,13 +753,14 @@ def build_charts(
         "scale stops at the 98th percentile of the later months so their differences show."
     )
     charts.append(
-        Chart("chart-cohorts", "Cohorts: who orders again", cohort_how, _cohort_heatmap(cohorts))
-        if not _empty(cohorts) and not _all_null(cohorts, ["ordering_rate"])
-        else Chart(
+        _chart_or_sentence(
             "chart-cohorts",
             "Cohorts: who orders again",
             cohort_how,
-            empty=_missing_sentence("cohort_clv", cohorts),
+            "cohort_clv",
+            cohorts,
+            _cohort_heatmap,
+            drawable=lambda frame: not _all_null(frame, ["ordering_rate"]),
         )
     )
 
@@ -759,18 +776,13 @@ def build_charts(
         "Month k averages the cohorts that have reached it, weighted by their size."
     )
     charts.append(
-        Chart(
+        _chart_or_sentence(
             "chart-payback",
             "Payback by acquisition channel",
             payback_how,
-            _payback(payback, currency),
-        )
-        if not _empty(payback)
-        else Chart(
-            "chart-payback",
-            "Payback by acquisition channel",
-            payback_how,
-            empty=_missing_sentence("cohort_clv_by_channel", payback),
+            "cohort_clv_by_channel",
+            payback,
+            lambda frame: _payback(frame, currency),
         )
     )
 
@@ -781,13 +793,13 @@ def build_charts(
         "(period_repeat_rate), from marts.repeat_customer_rate_monthly." + marker_note
     )
     charts.append(
-        Chart("chart-repeat", "Repeat customers", repeat_how, _repeat(repeat, currency, events))
-        if not _empty(repeat)
-        else Chart(
+        _chart_or_sentence(
             "chart-repeat",
             "Repeat customers",
             repeat_how,
-            empty=_missing_sentence("repeat_customer_rate_monthly", repeat),
+            "repeat_customer_rate_monthly",
+            repeat,
+            lambda frame: _repeat(frame, currency, events),
         )
     )
 
@@ -799,18 +811,13 @@ def build_charts(
         "(is_redemption_below_20pct) is marked ×. From marts.loyalty_monthly." + marker_note
     )
     charts.append(
-        Chart(
+        _chart_or_sentence(
             "chart-loyalty",
             "Loyalty: NPS and points redemption",
             loyalty_how,
-            _loyalty(loyalty, currency, events),
-        )
-        if not _empty(loyalty)
-        else Chart(
-            "chart-loyalty",
-            "Loyalty: NPS and points redemption",
-            loyalty_how,
-            empty=_missing_sentence("loyalty_monthly", loyalty),
+            "loyalty_monthly",
+            loyalty,
+            lambda frame: _loyalty(frame, currency, events),
         )
     )
 
@@ -822,18 +829,14 @@ def build_charts(
         'marts.email_subscriber_ltv; docs/formulas.md, "Email subscriber LTV".'
     )
     charts.append(
-        Chart(
+        _chart_or_sentence(
             "chart-email",
             "Email subscriber LTV by cohort",
             email_how,
-            _email(email, currency, events),
-        )
-        if not _empty(email) and not _all_null(email, ["subscriber_ltv"])
-        else Chart(
-            "chart-email",
-            "Email subscriber LTV by cohort",
-            email_how,
-            empty=_missing_sentence("email_subscriber_ltv", email),
+            "email_subscriber_ltv",
+            email,
+            lambda frame: _email(frame, currency, events),
+            drawable=lambda frame: not _all_null(frame, ["subscriber_ltv"]),
         )
     )
 
@@ -893,18 +896,14 @@ def build_charts(
                 f" purchases predicted, {format_count(row['actual_purchases'])} made."
             )
     charts.append(
-        Chart(
+        _chart_or_sentence(
             "chart-backtest",
             "Backtest: predicted against actual purchases",
             backtest_how,
-            _backtest(backtest),
-        )
-        if not _empty(backtest) and not backtest[backtest["calibration_frequency"] != "total"].empty
-        else Chart(
-            "chart-backtest",
-            "Backtest: predicted against actual purchases",
-            backtest_how,
-            empty=_missing_sentence("clv_backtest", backtest),
+            "clv_backtest",
+            backtest,
+            _backtest,
+            drawable=lambda frame: not frame[frame["calibration_frequency"] != "total"].empty,
         )
     )
 
