@@ -222,15 +222,20 @@ class GuideBuild:
         return result["status"], result.get("message") or ""
 
 
+def guide_env() -> dict[str, str]:
+    """The environment the guide's lines run in: the guide's defaults decide
+    (data/clv.duckdb, data/raw), none of this process's CLV_ or DBT_ settings."""
+    env = {
+        name: value for name, value in os.environ.items() if not name.startswith(("CLV_", "DBT_"))
+    }
+    return {**env, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DO_NOT_TRACK": "1"}
+
+
 def run_the_guides_dbt_lines(project: Path, mart: GuideMart) -> GuideBuild:
     """Run each of the guide's dbt lines for ``mart`` with bash from the copy's root."""
     lines = mart.dbt_lines()
     assert lines, f"CONTRIBUTING.md has no bash line running dbt on {mart.name}"
-    # The guide's defaults decide (data/clv.duckdb, data/raw): none of this process's.
-    env = {
-        name: value for name, value in os.environ.items() if not name.startswith(("CLV_", "DBT_"))
-    }
-    env.update(DBT_SEND_ANONYMOUS_USAGE_STATS="false", DO_NOT_TRACK="1")
+    env = guide_env()
     log = project / "guide.log"
     returncode = 0
     with open(log, "a") as output:
@@ -382,13 +387,10 @@ def test_the_guides_mf_query_equals_the_marts_column(mart, guide_build, tmp_path
         if "bin/mf query" in line
     ]
     out = tmp_path / "mf.csv"
-    env = {
-        name: value for name, value in os.environ.items() if not name.startswith(("CLV_", "DBT_"))
-    }
     completed = subprocess.run(
         ["bash", "-c", f"{line} --csv {out}"],
         cwd=guide_build.project,
-        env={**env, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DO_NOT_TRACK": "1"},
+        env=guide_env(),
         capture_output=True,
         text=True,
         timeout=300,
