@@ -2,7 +2,9 @@
     Gamma-Gamma), so that the dbt Python models read them from the warehouse
     rather than from dbt's vars, and an analyst can see what a prediction
     was made with. Periods come from the reporting period unless the vars
-    `calibration_end` / `holdout_end` pin them (README, "Probabilistic CLV"). -#}
+    `calibration_end` / `holdout_end` pin them (README, "Probabilistic CLV");
+    the rolling-origin backtest's from `backtest_min_calibration_months` and
+    `backtest_holdout_months`. -#}
 {%- set time_unit = var('clv_time_unit') -%}
 {%- if time_unit not in ('day', 'week') -%}
     {{ exceptions.raise_compiler_error(
@@ -15,6 +17,13 @@
         "var clv_fit_failure must be 'error' or 'warn', got '" ~ on_fit_failure ~ "'"
     ) }}
 {%- endif -%}
+{%- for name in ('backtest_min_calibration_months', 'backtest_holdout_months') -%}
+    {%- if var(name) is not integer or var(name) < 1 -%}
+        {{ exceptions.raise_compiler_error(
+            "var " ~ name ~ " must be a whole number of months, at least 1, got '" ~ var(name) ~ "'"
+        ) }}
+    {%- endif -%}
+{%- endfor -%}
 with
 
 reporting_period as (
@@ -51,7 +60,9 @@ final as (
         cast(12 as integer) as prediction_months,
         cast({{ var('clv_horizon_years') }} * 12 as integer) as horizon_months,
         cast({{ var('discount_rate') }} as {{ type_double() }}) as annual_discount_rate,
-        cast('{{ on_fit_failure }}' as {{ dbt.type_string() }}) as on_fit_failure
+        cast('{{ on_fit_failure }}' as {{ dbt.type_string() }}) as on_fit_failure,
+        cast({{ var('backtest_min_calibration_months') }} as integer) as backtest_min_calibration_months,
+        cast({{ var('backtest_holdout_months') }} as integer) as backtest_holdout_months
     from periods
 )
 

@@ -3,8 +3,8 @@
 Every query aggregates in SQL, so the page's size does not grow with the
 customers: ``customer_clv`` (one row per customer) reaches the page as at most
 20 bins per value segment. A mart missing from the file reads as ``None``
-(the page says so); an optional mart (``clv_backtest_by_origin``, not built
-yet) is read only when it exists.
+(the page says so); an optional mart (``clv_backtest_by_origin``, DuckDB
+only) is read only when it exists.
 """
 
 from __future__ import annotations
@@ -100,7 +100,8 @@ QUERIES: Mapping[str, str] = {
     """,
 }
 
-#: Marts drawn only where they exist: the rolling-origin backtest is not built yet.
+#: Marts drawn only where they exist: the rolling-origin backtest is built on DuckDB only,
+#: and a publication written before it existed lacks it.
 OPTIONAL_QUERIES: Mapping[str, str] = {
     "clv_backtest_by_origin": "select * from marts.clv_backtest_by_origin limit 10000",
 }
