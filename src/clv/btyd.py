@@ -854,8 +854,9 @@ def expected_average_value(fit: GammaGammaFit, x: ArrayLike, mean_value: ArrayLi
 # ------------------------------------------------------------ standard errors
 
 #: Step, in log-parameters, of the central difference of the analytic gradient
-#: that gives the Hessian. Its truncation error is about 1e-10 relative and its
-#: rounding error about 1e-11 relative to the information.
+#: that gives the Hessian. Measured on CDNOW: the standard errors move by 7e-8
+#: (relative) at a step of 1e-4, where truncation (∝ step²) dominates, and by
+#: 1.4e-7 at 1e-6, where rounding (∝ 1/step) does; at 1e-5 both are below 1e-7.
 HESSIAN_STEP = 1e-5
 #: The information matrix (in log-parameters) counts as positive definite when
 #: its smallest eigenvalue exceeds this share of its largest: well above the
