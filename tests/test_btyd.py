@@ -453,3 +453,105 @@ def test_simulation_is_reproducible_and_valid():
     x, t_x, T = first
     btyd.probability_alive(btyd.BgNbdFit(0.5, 2.0, 1.2, 3.0, 0, 0, 0), x, t_x, T)  # validates
     assert np.allclose(t_x * 7, np.round(t_x * 7))
+
+
+# ------------------------------------------------------------ standard errors
+
+
+def test_standard_errors_match_lifetimes(cdnow, cdnow_arrays, bg_fit, gg_fit):
+    """lifetimes takes the autograd Hessian of the mean negative log-likelihood in
+    log-parameters and returns sqrt(params² · diag(H⁻¹) / N): the same observed
+    information as ours (total log-likelihood), at its own maximum (rel 1e-4 of ours).
+    """
+    x, t_x, T, spend = cdnow_arrays
+    ours = btyd.bg_nbd_standard_errors(bg_fit, x, t_x, T)
+    theirs = BetaGeoFitter().fit(cdnow["frequency"], cdnow["recency"], cdnow["T"])
+    assert list(ours) == ["r", "alpha", "a", "b"]
+    for name, value in ours.items():
+        assert value == pytest.approx(theirs.standard_errors_[name], rel=1e-3), name
+    ours = btyd.gamma_gamma_standard_errors(gg_fit, x, spend)
+    repeat = cdnow[cdnow["frequency"] > 0]
+    theirs = GammaGammaFitter().fit(repeat["frequency"], repeat["monetary_value"])
+    assert list(ours) == ["p", "q", "gamma"]
+    for ours_name, their_name in (("p", "p"), ("q", "q"), ("gamma", "v")):
+        assert ours[ours_name] == pytest.approx(theirs.standard_errors_[their_name], rel=1e-3)
+
+
+def test_standard_errors_follow_the_time_unit(cdnow_arrays, bg_fit):
+    """In days alpha is 7 times larger and so is its standard error; the others stay."""
+    x, t_x, T, _ = cdnow_arrays
+    in_weeks = btyd.bg_nbd_standard_errors(bg_fit, x, t_x, T)
+    fit_in_days = btyd.fit_bg_nbd(x, t_x * 7, T * 7)
+    in_days = btyd.bg_nbd_standard_errors(fit_in_days, x, t_x * 7, T * 7)
+    assert in_days["alpha"] == pytest.approx(7 * in_weeks["alpha"], rel=1e-5)
+    for name in ("r", "a", "b"):
+        assert in_days[name] == pytest.approx(in_weeks[name], rel=1e-5), name
+
+
+def _bootstrap_sd(fit_function, n: int, replicates: int = 200) -> np.ndarray:
+    """Standard deviation of each parameter over fits on multinomial resamples of n rows."""
+    weights = np.random.default_rng(8).multinomial(n, np.full(n, 1 / n), size=replicates)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a resample at a bound would not be a fair comparison
+        fits = [list(fit_function(w).as_dict().values()) for w in weights]
+    return np.std(fits, axis=0, ddof=1)
+
+
+def test_bg_nbd_standard_errors_agree_with_a_bootstrap():
+    """2,000 simulated customers, 200 resamples: each bootstrap sd within 25 % of the
+    Hessian's (measured: ratios 0.96 to 1.05; the sd itself is known to ±5 % at B = 200)."""
+    x, t_x, T = btyd.simulate_bg_nbd_summary(
+        2000, 0.5, 4.0, 0.8, 2.5, np.linspace(1, 78, 2000), seed=21, time_step=1 / 7
+    )
+    fit = btyd.fit_bg_nbd(x, t_x, T)
+    errors = btyd.bg_nbd_standard_errors(fit, x, t_x, T)
+    bootstrap = _bootstrap_sd(lambda w: btyd.fit_bg_nbd(x, t_x, T, weights=w), len(x))
+    for (name, error), sd in zip(errors.items(), bootstrap, strict=True):
+        assert sd == pytest.approx(error, rel=0.25), name
+
+
+def test_gamma_gamma_standard_errors_agree_with_a_bootstrap():
+    """2,000 simulated repeat customers (p = 2, q = 5, γ = 100), 200 resamples
+    (measured: ratios 1.12 to 1.17, the bootstrap wider as p and γ are skewed)."""
+    rng = np.random.default_rng(13)
+    x = 1 + rng.poisson(2.0, 2000)
+    rate = rng.gamma(5.0, 1 / 100.0, 2000)  # ν ~ Gamma(q, γ)
+    spend = rng.gamma(2.0 * x, 1 / (rate * x))  # z̄ ~ Gamma(px, νx)
+    fit = btyd.fit_gamma_gamma(x, spend)
+    errors = btyd.gamma_gamma_standard_errors(fit, x, spend)
+    bootstrap = _bootstrap_sd(lambda w: btyd.fit_gamma_gamma(x, spend, weights=w), len(x))
+    for (name, error), sd in zip(errors.items(), bootstrap, strict=True):
+        assert sd == pytest.approx(error, rel=0.25), name
+
+
+def test_standard_error_of_a_parameter_at_a_bound_is_nan():
+    """The data of test_parameter_at_a_bound_warns: r, a and b end at bounds, alpha does not."""
+    x = np.array([5, 6, 5, 7, 6, 5] * 50)
+    T = np.full(len(x), 52.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", btyd.BoundaryWarning)
+        fit = btyd.fit_bg_nbd(x, T - 0.5, T)
+    errors = btyd.bg_nbd_standard_errors(fit, x, T - 0.5, T)
+    assert math.isnan(errors["a"]) and math.isnan(errors["r"]) and math.isnan(errors["b"])
+    assert math.isfinite(errors["alpha"]) and errors["alpha"] > 0
+
+
+def test_a_flat_direction_of_the_likelihood_gets_nan():
+    """ln L = −(4 θ0² + θ2²)/2 does not depend on θ1: its information is not positive definite."""
+
+    def log_likelihood(theta: np.ndarray) -> tuple[float, np.ndarray]:
+        curvature = np.array([4.0, 0.0, 1.0])
+        return -0.5 * float(curvature @ theta**2), -curvature * theta
+
+    errors = btyd._standard_errors(("u", "v", "w"), (3.0, 2.0, 5.0), np.zeros(3), log_likelihood)
+    assert errors["u"] == pytest.approx(3.0 * 0.5)
+    assert math.isnan(errors["v"])
+    assert errors["w"] == pytest.approx(5.0 * 1.0)
+
+
+def test_too_few_spend_rows_give_nan_standard_errors():
+    fit = btyd.GammaGammaFit(
+        p=2.0, q=3.0, gamma=10.0, log_likelihood=0, n_customers=0, iterations=0
+    )
+    errors = btyd.gamma_gamma_standard_errors(fit, [0, 2], [0.0, 10.0])
+    assert all(math.isnan(value) for value in errors.values())

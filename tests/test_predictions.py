@@ -81,6 +81,25 @@ def test_parameter_table_has_both_models_for_each_role():
 
 
 @pytest.mark.unit
+def test_parameter_table_has_a_standard_error_per_parameter():
+    frame = summary_frame()
+    table = predictions.parameter_table({"prediction": frame}, settings())
+    assert table.schema == predictions.PARAMETER_SCHEMA
+    result = table.to_pandas()
+    errors = result["standard_error"]
+    assert np.isfinite(errors).all() and (errors > 0).all()
+    assert (errors < result["value"]).all()  # 4,000 customers pin every parameter down
+    bg, gg = predictions.fits_from_parameters(result, "prediction")
+    x, t_x, T = frame["x"], frame["t_x"], frame["T"]
+    expected = {
+        **btyd.bg_nbd_standard_errors(bg, x, t_x, T),
+        **btyd.gamma_gamma_standard_errors(gg, x, frame["mean_repeat_spend"].fillna(0)),
+    }
+    for name, error in zip(result["parameter"], errors, strict=True):
+        assert error == pytest.approx(expected[name], rel=1e-4), name
+
+
+@pytest.mark.unit
 def test_prediction_table_matches_its_schema_and_the_numerics():
     frame = summary_frame()
     parameters = predictions.parameter_table({"prediction": frame}, settings()).to_pandas()
@@ -122,7 +141,9 @@ def test_a_failed_fit_is_an_error_naming_the_model_and_the_cause():
 @pytest.mark.unit
 def test_a_failed_fit_with_warn_leaves_null_predictions_and_says_why(capsys):
     frame = too_small_frame()
-    parameters = predictions.parameter_table({"prediction": frame}, settings("warn")).to_pandas()
+    table = predictions.parameter_table({"prediction": frame}, settings("warn"))
+    assert table.column("standard_error").null_count == len(table)  # null, not NaN
+    parameters = table.to_pandas()
     assert "predictions left null" in capsys.readouterr().err
     assert parameters["value"].isna().all()
     assert parameters["fit_status"].str.startswith("failed: ").all()
@@ -156,10 +177,15 @@ def test_a_parameter_at_its_bound_is_flagged_in_fit_status():
     frame["x"] = rng.poisson(T * 0.2)
     frame["t_x"] = np.where(frame["x"] > 0, T, 0.0)
     frame["mean_repeat_spend"] = np.where(frame["x"] > 0, rng.gamma(6.0, 8.0, 500), np.nan)
-    table = predictions.parameter_table({"prediction": frame}, settings()).to_pandas()
+    arrow = predictions.parameter_table({"prediction": frame}, settings())
+    table = arrow.to_pandas()
     bg = table.query("model == 'bg_nbd'")
     assert bg["fit_status"].str.startswith("converged; BG/NBD parameter").all()
     assert "the data do not identify it" in bg["fit_status"].iloc[0]
+    # A parameter at its bound has no standard error: null (not NaN) in its row.
+    at_bound = bg["fit_status"].iloc[0].split("BG/NBD parameter ")[1].split()[0]
+    row = table.index[(table["model"] == "bg_nbd") & (table["parameter"] == at_bound)][0]
+    assert not arrow.column("standard_error").is_valid()[row].as_py()
     # Usable: the predictions are still made from it.
     result = predictions.prediction_table(frame, table, settings()).to_pandas()
     assert result["probability_alive"].notna().all()

@@ -76,6 +76,10 @@ def test_both_fits_converged_on_the_simulated_shop(tables):
     assert len(parameters) == 14
     assert (parameters["fit_status"] == "converged").all()
     assert (parameters["value"] > 0).all()
+    # Every parameter pinned down: a standard error, below its estimate.
+    assert parameters["standard_error"].notna().all()
+    assert (parameters["standard_error"] > 0).all()
+    assert (parameters["standard_error"] < parameters["value"]).all()
     settings = tables["settings"].iloc[0]
     prediction = parameters.query("fit_role == 'prediction'")
     assert (

@@ -61,6 +61,7 @@ PARAMETER_SCHEMA = pa.schema(
         ("calibration_end", pa.date32()),
         ("time_unit", pa.string()),
         ("fitted_at", pa.timestamp("us")),
+        ("standard_error", pa.float64()),
     ]
 )
 
@@ -173,9 +174,14 @@ def parameter_table(
 ) -> pa.Table:
     """``clv_model_parameters``: both models fitted on each summary (fit role → summary).
 
-    A fit that fails raises :class:`clv.btyd.FitError` when
-    ``settings.on_fit_failure`` is ``error``; with ``warn`` it prints a warning
-    and writes the model's parameters as null with ``fit_status`` saying why.
+    Each parameter row carries its asymptotic standard error
+    (:func:`clv.btyd.bg_nbd_standard_errors`,
+    :func:`clv.btyd.gamma_gamma_standard_errors`, in the parameter's units),
+    null where the information matrix does not give one (a parameter at a
+    bound, a flat likelihood). A fit that fails raises
+    :class:`clv.btyd.FitError` when ``settings.on_fit_failure`` is ``error``;
+    with ``warn`` it prints a warning and writes the model's parameters and
+    standard errors as null with ``fit_status`` saying why.
     """
     fitted_at = fitted_at or datetime.now(UTC).replace(tzinfo=None)
     rows: list[dict] = []
@@ -188,6 +194,12 @@ def parameter_table(
         fits = {
             "bg_nbd": lambda x=x, t_x=t_x, T=T: btyd.fit_bg_nbd(x, t_x, T),
             "gamma_gamma": lambda x=x, spend=spend: btyd.fit_gamma_gamma(x, spend),
+        }
+        standard_errors = {
+            "bg_nbd": lambda fit, x=x, t_x=t_x, T=T: btyd.bg_nbd_standard_errors(fit, x, t_x, T),
+            "gamma_gamma": lambda fit, x=x, spend=spend: btyd.gamma_gamma_standard_errors(
+                fit, x, spend
+            ),
         }
         for model, fit_function in fits.items():
             base = {
@@ -217,10 +229,12 @@ def parameter_table(
                         "log_likelihood": None,
                         "n_customers": None,
                         "fit_status": f"failed: {error}",
+                        "standard_error": None,
                     }
                     for name in PARAMETERS[model]
                 ]
                 continue
+            errors = standard_errors[model](fit)
             rows += [
                 {
                     **base,
@@ -229,10 +243,16 @@ def parameter_table(
                     "log_likelihood": fit.log_likelihood,
                     "n_customers": fit.n_customers,
                     "fit_status": _converged_status(caught),
+                    "standard_error": _finite_or_null(errors[name]),
                 }
                 for name, value in fit.as_dict().items()
             ]
     return pa.Table.from_pylist(rows, schema=PARAMETER_SCHEMA)
+
+
+def _finite_or_null(value: float) -> float | None:
+    """NaN (a standard error the information matrix does not give) as null."""
+    return value if math.isfinite(value) else None
 
 
 def _converged_status(caught: list[warnings.WarningMessage]) -> str:

@@ -19,7 +19,8 @@ final as (
         fit_status,
         calibration_end,
         time_unit,
-        fitted_at
+        fitted_at,
+        standard_error
     from fitted
 )
 
