@@ -22,6 +22,8 @@ export GX_ANALYTICS_ENABLED := false
 DEMO_CUSTOMERS ?= 5000
 DEMO_BAD_ROWS ?= 0.005
 DEMO_SEED ?= 42
+# Three years and the current month: the rolling-origin backtest gets 12 or 13 origins.
+DEMO_YEARS ?= 3
 RAW_DIR ?= data/raw
 
 DBT := $(BIN)/dbt
@@ -56,7 +58,7 @@ $(ORCHESTRATION_STAMP): pyproject.toml $(STAMP)
 venv: $(DEV_STAMP)  ## Create .venv with everything make test uses: the core and every extra ([dev]).
 
 generate: $(STAMP)  ## Generate the demo raw data set into data/raw.
-	$(BIN)/clv generate --customers $(DEMO_CUSTOMERS) --seed $(DEMO_SEED) \
+	$(BIN)/clv generate --customers $(DEMO_CUSTOMERS) --seed $(DEMO_SEED) --years $(DEMO_YEARS) \
 		--bad-rows $(DEMO_BAD_ROWS) --out $(RAW_DIR)
 
 validate-raw: $(STAMP)  ## Gate: great-expectations checks on the raw files, before dbt reads them.
@@ -99,9 +101,10 @@ test-fast: $(DEV_STAMP)  ## Run the unit tier only: no dbt, no warehouse, under 
 cdnow: $(DEV_STAMP)  ## Build the warehouse on the real CDNOW data; compare the fit with the papers.
 	$(BIN)/clv cdnow
 
-bench-clv: $(DEV_STAMP)  ## Benchmark the BG/NBD fit against lifetimes and the dbt Python-model step (1M customers).
+bench-clv: $(DEV_STAMP)  ## Benchmark the BG/NBD fit (vs lifetimes), the dbt Python-model step and the seasonal clock (1M customers).
 	$(BIN)/python scripts/bench_clv.py
 	$(BIN)/python scripts/bench_clv_warehouse.py --customers 1000000
+	$(BIN)/python scripts/bench_clv_seasonal.py --customers 1000000
 
 bench-dashboard: $(DEV_STAMP)  ## Time clv dashboard and the page's load in chromium on the demo's published marts.
 	$(BIN)/python scripts/bench_dashboard.py

@@ -210,6 +210,28 @@ def test_an_empty_mart_is_a_sentence_not_a_chart():
     assert '<select id="scope">' not in page
 
 
+def test_the_rolling_origin_backtest_draws_one_error_line_per_clock():
+    frames = small_frames()
+    ends = [date(2024, 11, 30), date(2024, 12, 31), date(2025, 1, 31)]
+    frames["clv_backtest_by_origin"] = pd.DataFrame(
+        {
+            "calibration_end": [end for end in ends for _ in ("calendar", "seasonal")],
+            "clock": ["calendar", "seasonal"] * 3,
+            "purchases_relative_error": [0.30, -0.01, 0.32, 0.003, None, 0.12],
+        }
+    )
+    figure = payload_of(build_page(frames, plotly_js=PLOTLY_STUB))["figures"][
+        "chart-backtest-origin"
+    ]
+    lines = {trace["name"]: trace for trace in figure["data"]}
+    assert set(lines) == {"calendar clock", "seasonal clock"}
+    assert lines["seasonal clock"]["x"] == ["2024-11", "2024-12", "2025-01"]
+    assert lines["seasonal clock"]["y"] == pytest.approx([-1.0, 0.3, 12.0])
+    # A failed fit (null error) is left out, not drawn as 0.
+    assert lines["calendar clock"]["x"] == ["2024-11", "2024-12"]
+    assert "%" in figure["layout"]["yaxis"]["title"]["text"]
+
+
 def test_a_missing_mart_is_a_sentence_and_the_others_still_draw():
     frames = small_frames()
     frames["loyalty_monthly"] = None
@@ -450,6 +472,8 @@ EMPTY_MARTS = {
     "mean_predicted_purchases double, mean_actual_purchases double, "
     "predicted_purchases double, actual_purchases bigint",
     "business_event_calendar": "event_date date, event_kind varchar, event_label varchar",
+    "clv_backtest_by_origin": "calibration_end date, clock varchar, "
+    "purchases_relative_error double",
 }
 
 
@@ -468,3 +492,4 @@ def test_an_empty_table_in_the_file_is_a_sentence(tmp_path):
     assert " data-chart>" not in page
     assert page.count('<p class="empty"') == 10
     assert "No data yet: marts.customer_clv has no rows." in page
+    assert "No data yet: marts.clv_backtest_by_origin has no rows." in page

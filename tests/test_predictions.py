@@ -12,11 +12,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from clv import btyd, predictions
+from clv import btyd, origins, predictions, seasonal
 from clv.warehouse import connect_read_only
 
 
-def settings(on_fit_failure: str = "error") -> predictions.Settings:
+def settings(on_fit_failure: str = "error", clock: str = "calendar") -> predictions.Settings:
     return predictions.Settings(
         time_unit="week",
         time_unit_days=7.0,
@@ -28,6 +28,7 @@ def settings(on_fit_failure: str = "error") -> predictions.Settings:
         horizon_months=60,
         annual_discount_rate=0.10,
         on_fit_failure=on_fit_failure,
+        clock=clock,
     )
 
 
@@ -69,9 +70,14 @@ def test_parameter_table_has_both_models_for_each_role():
     table = predictions.parameter_table(
         {"prediction": frame, "backtest": frame}, settings()
     ).to_pandas()
-    assert len(table) == 14
-    assert set(table["fit_status"]) == {"converged"}
-    assert set(table["parameter"]) == {"r", "alpha", "a", "b", "p", "q", "gamma"}
+    # 4 + 3 parameters and the 52 weeks of the (flat) seasonal index, per role.
+    assert len(table) == 2 * (7 + 52)
+    assert set(table["fit_status"]) == {"converged", "converged; calendar clock"}
+    models = table.groupby("model")["parameter"].apply(set)
+    assert models["bg_nbd"] == {"r", "alpha", "a", "b"}
+    assert models["gamma_gamma"] == {"p", "q", "gamma"}
+    assert models["seasonal_index"] == set(predictions.INDEX_PARAMETERS)
+    assert (table.query("model == 'seasonal_index'")["value"] == 1.0).all()
     bg = table.query("fit_role == 'backtest' and model == 'bg_nbd'")
     assert pd.Timestamp(bg["calibration_end"].iloc[0]).date() == date(2023, 12, 31)
     # The simulated parameters are recovered (4,000 customers: within 25 %).
@@ -85,7 +91,7 @@ def test_parameter_table_has_a_standard_error_per_parameter():
     frame = summary_frame()
     table = predictions.parameter_table({"prediction": frame}, settings())
     assert table.schema == predictions.PARAMETER_SCHEMA
-    result = table.to_pandas()
+    result = table.to_pandas().query("model != 'seasonal_index'")
     errors = result["standard_error"]
     assert np.isfinite(errors).all() and (errors > 0).all()
     assert (errors < result["value"]).all()  # 4,000 customers pin every parameter down
@@ -189,3 +195,137 @@ def test_a_parameter_at_its_bound_is_flagged_in_fit_status():
     # Usable: the predictions are still made from it.
     result = predictions.prediction_table(frame, table, settings()).to_pandas()
     assert result["probability_alive"].notna().all()
+
+
+# ------------------------------------------------------------ the seasonal clock
+
+
+@pytest.fixture(scope="module")
+def seasonal_shop() -> pd.DataFrame:
+    """Purchase days (int_purchase_days_aggregated's shape) of a seasonal BG/NBD shop, 2021-2024."""
+    week = np.arange(seasonal.BINS)
+    shape = 1 + 0.3 * np.cos(2 * np.pi * (week - 50) / 52) + 0.8 * np.isin(week, [46, 47])
+    first, owner, day = seasonal.simulate_seasonal_purchases(
+        6_000,
+        (0.8, 40.0, 0.6, 2.5),
+        seasonal.SeasonalIndex.normalised(shape),
+        date(2021, 1, 1),
+        date(2024, 12, 31),
+        seed=21,
+    )
+    frame = pd.DataFrame(
+        {
+            "customer_id": np.concatenate([np.arange(len(first)), owner]) + 1,
+            "day": np.concatenate([first, day]),
+        }
+    ).drop_duplicates()
+    rng = np.random.default_rng(22)
+    return pd.DataFrame(
+        {
+            "customer_id": frame["customer_id"].to_numpy(),
+            "purchase_date": np.datetime64("1970-01-01", "D") + frame["day"].to_numpy(),
+            "revenue": rng.gamma(6.0, 15.0, len(frame)),
+            "margin": rng.gamma(6.0, 6.0, len(frame)),
+        }
+    )
+
+
+def summarised(purchase_days: pd.DataFrame, end: date, holdout_end: date) -> pd.DataFrame:
+    """What int_customers_summarised_for_backtest builds, in weeks, from the purchase days."""
+    dates = pd.to_datetime(purchase_days["purchase_date"])
+    calibration = purchase_days[dates <= pd.Timestamp(end)].assign(date=dates)
+    grouped = calibration.sort_values("date").groupby("customer_id")
+    first, last = grouped["date"].min(), grouped["date"].max()
+    x = grouped["date"].count() - 1
+    repeat_revenue = grouped["revenue"].sum() - grouped["revenue"].first()
+    holdout = purchase_days[(dates > pd.Timestamp(end)) & (dates <= pd.Timestamp(holdout_end))]
+    actual = holdout.groupby("customer_id")["revenue"].agg(["count", "sum"])
+    summary = pd.DataFrame(
+        {
+            "customer_id": first.index,
+            "first_purchase_date": first.dt.date.to_numpy(),
+            "last_purchase_date": last.dt.date.to_numpy(),
+            "x": x.to_numpy(),
+            "t_x": (last - first).dt.days.to_numpy() / 7,
+            "T": (pd.Timestamp(end) - first).dt.days.to_numpy() / 7,
+            "mean_repeat_spend": (repeat_revenue / x.where(x > 0)).to_numpy(),
+            "calibration_revenue": grouped["revenue"].sum().to_numpy(),
+            "calibration_margin": grouped["margin"].sum().to_numpy(),
+        }
+    )
+    summary["actual_holdout_purchases"] = (
+        summary["customer_id"].map(actual["count"]).fillna(0).astype(np.int64)
+    )
+    summary["actual_holdout_spend"] = summary["customer_id"].map(actual["sum"]).fillna(0.0)
+    return summary
+
+
+@pytest.mark.unit
+def test_the_seasonal_clock_fits_an_index_and_says_so(seasonal_shop):
+    backtest = summarised(seasonal_shop, date(2023, 12, 31), date(2024, 12, 31))
+    table = predictions.parameter_table(
+        {"backtest": backtest}, settings(clock="seasonal"), purchase_days=seasonal_shop
+    ).to_pandas()
+    bg = table.query("model == 'bg_nbd'")
+    assert set(bg["fit_status"]) == {"converged; seasonal clock"}
+    index = predictions.index_from_parameters(table, "backtest")
+    assert not index.is_flat
+    assert int(np.argmax(index.factors)) in (45, 46, 47, 48)
+    with pytest.raises(predictions.UserError, match="seasonal clock needs the purchase days"):
+        predictions.parameter_table({"backtest": backtest}, settings(clock="seasonal"))
+
+
+@pytest.mark.unit
+def test_the_seasonal_backtest_equals_the_rolling_origin_row_of_its_origin(seasonal_shop):
+    """clv_backtest and clv_backtest_by_origin agree where they meet (2023-12-31 → 2024-12-31)."""
+    chosen = settings(clock="seasonal")
+    backtest = summarised(seasonal_shop, date(2023, 12, 31), date(2024, 12, 31))
+    parameters = predictions.parameter_table(
+        {"backtest": backtest}, chosen, purchase_days=seasonal_shop
+    ).to_pandas()
+    result = predictions.backtest_table(backtest, parameters, chosen).to_pandas()
+    rows = origins.origin_table(
+        seasonal_shop, origins.OriginSettings("week", 7.0, date(2024, 12, 31), 36, 12)
+    ).to_pandas()
+    assert rows["calibration_end"].tolist() == [date(2023, 12, 31)] * 2
+    by_clock = rows.set_index("clock")
+    assert result["predicted_holdout_purchases"].sum() == pytest.approx(
+        by_clock.loc["seasonal", "predicted_purchases"], rel=1e-9
+    )
+    assert result["actual_holdout_purchases"].sum() == by_clock.loc["seasonal", "actual_purchases"]
+    # And the calendar clock's backtest is the by-origin table's calendar row.
+    calendar = settings(clock="calendar")
+    flat = predictions.parameter_table({"backtest": backtest}, calendar).to_pandas()
+    plain = predictions.backtest_table(backtest, flat, calendar).to_pandas()
+    # settings() has a 366-day holdout, as the by-origin table's 2024 holdout.
+    assert plain["predicted_holdout_purchases"].sum() == pytest.approx(
+        by_clock.loc["calendar", "predicted_purchases"], rel=1e-9
+    )
+    # On this seasonal shop the seasonal clock is the closer of the two.
+    errors = by_clock["purchases_relative_error"].abs()
+    assert errors["seasonal"] < 0.03 < errors["calendar"]
+
+
+@pytest.mark.unit
+def test_seasonal_predictions_are_measured_on_the_seasonal_clock(seasonal_shop):
+    chosen = settings(clock="seasonal")
+    summary = summarised(seasonal_shop, date(2024, 12, 31), date(2024, 12, 31))
+    parameters = predictions.parameter_table(
+        {"prediction": summary}, chosen, purchase_days=seasonal_shop
+    ).to_pandas()
+    result = predictions.prediction_table(summary, parameters, chosen).to_pandas()
+    bg, _ = predictions.fits_from_parameters(parameters, "prediction")
+    index = predictions.index_from_parameters(parameters, "prediction")
+    first = pd.to_datetime(summary["first_purchase_date"]).to_numpy().astype("datetime64[D]")
+    last = pd.to_datetime(summary["last_purchase_date"]).to_numpy().astype("datetime64[D]")
+    end = np.datetime64("2024-12-31", "D")
+    t_x, T = index.elapsed(first, last) / 7, index.elapsed(first, end) / 7
+    horizon = index.elapsed(end, end + 365) / 7  # 12 × 30.4375 days, rounded: 365
+    expected = btyd.expected_purchases(bg, horizon, summary["x"], t_x, T)
+    np.testing.assert_allclose(result["predicted_purchases_12m"], expected, rtol=1e-12)
+    np.testing.assert_allclose(
+        result["probability_alive"], btyd.probability_alive(bg, summary["x"], t_x, T), rtol=1e-12
+    )
+    # The published summary stays the calendar one.
+    np.testing.assert_allclose(result["T"], summary["T"], rtol=0)
+    assert (result["predicted_clv_12m"] <= result["predicted_clv_horizon"]).all()

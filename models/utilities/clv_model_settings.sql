@@ -17,6 +17,12 @@
         "var clv_fit_failure must be 'error' or 'warn', got '" ~ on_fit_failure ~ "'"
     ) }}
 {%- endif -%}
+{%- set clock = var('clv_clock') -%}
+{%- if clock not in ('seasonal', 'calendar') -%}
+    {{ exceptions.raise_compiler_error(
+        "var clv_clock must be 'seasonal' or 'calendar', got '" ~ clock ~ "'"
+    ) }}
+{%- endif -%}
 {%- for name in ('backtest_min_calibration_months', 'backtest_holdout_months') -%}
     {%- if var(name) is not integer or var(name) < 1 -%}
         {{ exceptions.raise_compiler_error(
@@ -62,7 +68,8 @@ final as (
         cast({{ var('discount_rate') }} as {{ type_double() }}) as annual_discount_rate,
         cast('{{ on_fit_failure }}' as {{ dbt.type_string() }}) as on_fit_failure,
         cast({{ var('backtest_min_calibration_months') }} as integer) as backtest_min_calibration_months,
-        cast({{ var('backtest_holdout_months') }} as integer) as backtest_holdout_months
+        cast({{ var('backtest_holdout_months') }} as integer) as backtest_holdout_months,
+        cast('{{ clock }}' as {{ dbt.type_string() }}) as clock
     from periods
 )
 

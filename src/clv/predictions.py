@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from clv import btyd
+from clv import btyd, seasonal
 from clv.errors import UserError
 
 __all__ = [
@@ -98,6 +98,8 @@ BACKTEST_SCHEMA = pa.schema(
 
 #: Parameter names per model, in the order the mart lists them.
 PARAMETERS = {"bg_nbd": ("r", "alpha", "a", "b"), "gamma_gamma": ("p", "q", "gamma")}
+#: The seasonal index's rows in clv_model_parameters (model ``seasonal_index``): one per week.
+INDEX_PARAMETERS = tuple(f"week_{week:02d}" for week in range(1, seasonal.BINS + 1))
 
 #: Average month in days: the monthly steps of the 12-month and horizon figures.
 DAYS_PER_MONTH = btyd.DAYS_PER_MONTH
@@ -117,6 +119,8 @@ class Settings:
     horizon_months: int
     annual_discount_rate: float
     on_fit_failure: str
+    #: ``calendar`` or ``seasonal``: the clock BG/NBD is fitted and predicts on (var clv_clock).
+    clock: str = "calendar"
 
     @classmethod
     def from_frame(cls, frame: pd.DataFrame) -> Settings:
@@ -135,6 +139,7 @@ class Settings:
             horizon_months=int(row["horizon_months"]),
             annual_discount_rate=float(row["annual_discount_rate"]),
             on_fit_failure=str(row["on_fit_failure"]),
+            clock=str(row["clock"]),
         )
 
     def calibration_end(self, fit_role: str) -> date:
@@ -170,6 +175,7 @@ def parameter_table(
     summaries: Mapping[str, pd.DataFrame],
     settings: Settings,
     *,
+    purchase_days: pd.DataFrame | None = None,
     fitted_at: datetime | None = None,
 ) -> pa.Table:
     """``clv_model_parameters``: both models fitted on each summary (fit role → summary).
@@ -182,7 +188,17 @@ def parameter_table(
     :class:`clv.btyd.FitError` when ``settings.on_fit_failure`` is ``error``;
     with ``warn`` it prints a warning and writes the model's parameters and
     standard errors as null with ``fit_status`` saying why.
+
+    The clock (``settings.clock``): on ``seasonal`` BG/NBD is fitted by
+    :func:`clv.seasonal.fit_seasonal_bg_nbd`, which needs ``purchase_days``
+    (int_purchase_days_aggregated) for the repeat purchases' days; it falls
+    back to the calendar clock when the history is too short, and
+    ``fit_status`` names the clock used. Either way the index is written as
+    model ``seasonal_index``, one row per week (all 1 on the calendar clock),
+    which the predictions read back (:func:`index_from_parameters`).
     """
+    if settings.clock == "seasonal" and purchase_days is None:
+        raise UserError("the seasonal clock needs the purchase days (int_purchase_days_aggregated)")
     fitted_at = fitted_at or datetime.now(UTC).replace(tzinfo=None)
     rows: list[dict] = []
     for fit_role, unordered in summaries.items():
@@ -191,12 +207,33 @@ def parameter_table(
         summary = unordered.sort_values("customer_id", kind="stable")
         x, t_x, T = _summary_arrays(summary)
         spend = _repeat_spend(summary, x)
+        clock = {"index": seasonal.SeasonalIndex.flat(), "status": "calendar clock"}
+
+        def fit_bg_nbd(summary=summary, x=x, t_x=t_x, T=T, clock=clock, fit_role=fit_role):
+            if settings.clock == "calendar":
+                return btyd.fit_bg_nbd(x, t_x, T)
+            end = settings.calibration_end(fit_role)
+            fitted = seasonal.fit_seasonal_bg_nbd(
+                summary["first_purchase_date"],
+                summary["last_purchase_date"],
+                x,
+                _repeat_days(summary, purchase_days, end),
+                end,
+                time_unit_days=settings.time_unit_days,
+            )
+            clock.update(index=fitted.index, status=f"{fitted.status} clock")
+            return fitted.bg_nbd
+
+        def bg_nbd_errors(fit, summary=summary, x=x, clock=clock, fit_role=fit_role):
+            t_x, T = _clock_summary(summary, clock["index"], settings, fit_role)
+            return btyd.bg_nbd_standard_errors(fit, x, t_x, T)
+
         fits = {
-            "bg_nbd": lambda x=x, t_x=t_x, T=T: btyd.fit_bg_nbd(x, t_x, T),
+            "bg_nbd": fit_bg_nbd,
             "gamma_gamma": lambda x=x, spend=spend: btyd.fit_gamma_gamma(x, spend),
         }
         standard_errors = {
-            "bg_nbd": lambda fit, x=x, t_x=t_x, T=T: btyd.bg_nbd_standard_errors(fit, x, t_x, T),
+            "bg_nbd": bg_nbd_errors,
             "gamma_gamma": lambda fit, x=x, spend=spend: btyd.gamma_gamma_standard_errors(
                 fit, x, spend
             ),
@@ -235,6 +272,9 @@ def parameter_table(
                 ]
                 continue
             errors = standard_errors[model](fit)
+            status = _converged_status(caught)
+            if model == "bg_nbd":
+                status = f"{status}; {clock['status']}"
             rows += [
                 {
                     **base,
@@ -242,12 +282,94 @@ def parameter_table(
                     "value": value,
                     "log_likelihood": fit.log_likelihood,
                     "n_customers": fit.n_customers,
-                    "fit_status": _converged_status(caught),
+                    "fit_status": status,
                     "standard_error": _finite_or_null(errors[name]),
                 }
                 for name, value in fit.as_dict().items()
             ]
+            if model == "bg_nbd":
+                rows += [
+                    {
+                        **base,
+                        "model": "seasonal_index",
+                        "parameter": name,
+                        "value": float(factor),
+                        "log_likelihood": None,
+                        "n_customers": fit.n_customers,
+                        "fit_status": status,
+                        "standard_error": None,
+                    }
+                    for name, factor in zip(INDEX_PARAMETERS, clock["index"].factors, strict=True)
+                ]
     return pa.Table.from_pylist(rows, schema=PARAMETER_SCHEMA)
+
+
+def _repeat_days(summary: pd.DataFrame, purchase_days: pd.DataFrame, end: date) -> np.ndarray:
+    """The day of every repeat purchase, up to ``end``, of the summary's customers."""
+    days = purchase_days[["customer_id", "purchase_date"]].merge(
+        summary[["customer_id", "first_purchase_date"]], on="customer_id"
+    )
+    purchase = pd.to_datetime(days["purchase_date"])
+    repeat = (purchase > pd.to_datetime(days["first_purchase_date"])) & (
+        purchase <= pd.Timestamp(end)
+    )
+    return purchase[repeat].to_numpy().astype("datetime64[D]")
+
+
+def _clock_summary(
+    summary: pd.DataFrame, index: seasonal.SeasonalIndex, settings: Settings, fit_role: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """t_x and T on the clock of ``index``: the summary's own on the calendar clock."""
+    _, t_x, T = _summary_arrays(summary)
+    if index.is_flat:
+        return t_x, T
+    first, last = _days(summary["first_purchase_date"]), _days(summary["last_purchase_date"])
+    end = _days(pd.Series([settings.calibration_end(fit_role)]))[0]
+    unit = settings.time_unit_days
+    return index.elapsed(first, last) / unit, index.elapsed(first, end) / unit
+
+
+def _days(values: pd.Series) -> np.ndarray:
+    """Day numbers (days since 1970-01-01) of a column of dates."""
+    as_dates = pd.to_datetime(values).to_numpy().astype("datetime64[D]")
+    return (as_dates - np.datetime64("1970-01-01", "D")).astype(np.int64)
+
+
+def _month_ends(
+    index: seasonal.SeasonalIndex, end: date, months: int, unit: float
+) -> np.ndarray | None:
+    """Time from ``end`` to the end of each of the next ``months`` months on the clock.
+
+    None on the calendar clock (months of 365.25 / 12 days, as before); on the
+    seasonal clock each month end is rounded to a whole day.
+    """
+    if index.is_flat:
+        return None
+    start = _days(pd.Series([end]))[0]
+    ends = start + np.rint(np.arange(1, months + 1) * DAYS_PER_MONTH).astype(np.int64)
+    return index.elapsed(np.full(months, start), ends) / unit
+
+
+def index_from_parameters(parameters: pd.DataFrame, fit_role: str) -> seasonal.SeasonalIndex:
+    """The seasonal index of ``fit_role`` read back from ``clv_model_parameters``.
+
+    Flat (the calendar clock) when the table has no index rows for the role.
+    """
+    rows = parameters[
+        (parameters["fit_role"] == fit_role) & (parameters["model"] == "seasonal_index")
+    ]
+    if rows.empty:
+        return seasonal.SeasonalIndex.flat()
+    found = dict(zip(rows["parameter"], rows["value"].astype(float), strict=True))
+    missing = set(INDEX_PARAMETERS) - set(found)
+    if missing:
+        raise UserError(f"clv_model_parameters lacks seasonal_index {sorted(missing)[:3]} ...")
+    factors = np.array([found[name] for name in INDEX_PARAMETERS])
+    return (
+        seasonal.SeasonalIndex(factors)
+        if np.all(factors == 1.0)
+        else seasonal.SeasonalIndex(factors)
+    )
 
 
 def _finite_or_null(value: float) -> float | None:
@@ -318,17 +440,24 @@ def prediction_table(
     - predicted_clv_12m / predicted_clv_horizon: expected margin of the
       purchases of each coming month, discounted monthly at the annual rate,
       summed over 12 months / the horizon.
-    A failed fit (``fit_status`` not converged) leaves its columns null.
+    A failed fit (``fit_status`` not converged) leaves its columns null. On
+    the seasonal clock (a seasonal_index in ``parameters``) t_x, T and every
+    horizon are measured in seasonal time; the x, t_x and T columns stay the
+    calendar summary.
     """
     bg, gg = fits_from_parameters(parameters, "prediction")
-    x, t_x, T = _summary_arrays(summary)
+    index = index_from_parameters(parameters, "prediction")
+    x, calendar_t_x, calendar_T = _summary_arrays(summary)
+    t_x, T = _clock_summary(summary, index, settings, "prediction")
+    end, unit = settings.prediction_calibration_end, settings.time_unit_days
     n = len(summary)
     alive = purchases = spend = margin = clv_12m = clv_horizon = _nulls(n)
     if bg is not None:
         alive = btyd.probability_alive(bg, x, t_x, T)
-        purchases = btyd.expected_purchases(
-            bg, settings.prediction_months * DAYS_PER_MONTH / settings.time_unit_days, x, t_x, T
-        )
+        months = settings.prediction_months
+        ends = _month_ends(index, end, months, unit)
+        horizon = months * DAYS_PER_MONTH / unit if ends is None else ends[-1]
+        purchases = btyd.expected_purchases(bg, horizon, x, t_x, T)
     if gg is not None:
         spend = btyd.expected_average_value(gg, x, _repeat_spend(summary, x))
         margin = spend * margin_share(summary)
@@ -344,6 +473,7 @@ def prediction_table(
                 months=months,
                 annual_discount_rate=settings.annual_discount_rate,
                 time_unit_days=settings.time_unit_days,
+                month_ends=_month_ends(index, end, months, unit),
             )
 
         clv_12m = clv(settings.prediction_months)
@@ -351,8 +481,8 @@ def prediction_table(
     columns = {
         "customer_id": summary["customer_id"].to_numpy(dtype=np.int64),
         "x": x,
-        "t_x": t_x,
-        "T": T,
+        "t_x": calendar_t_x,
+        "T": calendar_T,
         "probability_alive": alive,
         "predicted_purchases_12m": purchases,
         "expected_average_spend": spend,
@@ -382,20 +512,32 @@ def backtest_table(summary: pd.DataFrame, parameters: pd.DataFrame, settings: Se
     predicted_holdout_purchases is the BG/NBD conditional expectation over the
     holdout length; predicted_holdout_spend multiplies it by the Gamma-Gamma
     expected spend per purchase. Both fitted on the calibration period only.
+    On the seasonal clock t_x, T and the holdout's length are in seasonal time.
     """
     bg, gg = fits_from_parameters(parameters, "backtest")
-    x, t_x, T = _summary_arrays(summary)
+    index = index_from_parameters(parameters, "backtest")
+    x, calendar_t_x, calendar_T = _summary_arrays(summary)
+    t_x, T = _clock_summary(summary, index, settings, "backtest")
     n = len(summary)
     purchases = spend = _nulls(n)
     if bg is not None:
-        purchases = btyd.expected_purchases(bg, settings.backtest_holdout_length, x, t_x, T)
+        holdout = settings.backtest_holdout_length
+        if not index.is_flat:
+            holdout = float(
+                index.elapsed(
+                    _days(pd.Series([settings.backtest_calibration_end]))[0],
+                    _days(pd.Series([settings.backtest_holdout_end]))[0],
+                )
+                / settings.time_unit_days
+            )
+        purchases = btyd.expected_purchases(bg, holdout, x, t_x, T)
     if bg is not None and gg is not None:
         spend = purchases * btyd.expected_average_value(gg, x, _repeat_spend(summary, x))
     columns = {
         "customer_id": summary["customer_id"].to_numpy(dtype=np.int64),
         "x": x,
-        "t_x": t_x,
-        "T": T,
+        "t_x": calendar_t_x,
+        "T": calendar_T,
         "predicted_holdout_purchases": purchases,
         "actual_holdout_purchases": summary["actual_holdout_purchases"].to_numpy(dtype=np.int64),
         "predicted_holdout_spend": spend,

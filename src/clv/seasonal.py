@@ -228,6 +228,9 @@ def fit_seasonal_bg_nbd(
         t_x, T = _summaries(flat, first, last, end, unit)
         return SeasonalFit(btyd.fit_bg_nbd(x_, t_x, T), flat, f"calendar ({why})", 0)
 
+    if len(first) and (x_.min() < 0 or x_.max() >= 2**20 or first.min() < 0):
+        raise btyd.InvalidInputError("x must be 0 to 2**20 and days after 1970-01-01")
+
     history = end - int(first.min()) + 1 if len(first) else 0
     if history < MIN_HISTORY_DAYS:
         return calendar(f"{history} days of history, the seasonal index needs {MIN_HISTORY_DAYS}")
@@ -243,12 +246,21 @@ def fit_seasonal_bg_nbd(
     observed_per_bin = np.bincount(period_bins, weights=observed, minlength=BINS)
     cohort_days, cohort_sizes = np.unique(first, return_counts=True)
 
+    # The clock changes t_x and T but not who shares them: customers with the same
+    # (x, first day, last day) are fitted once, weighted (grouped once, not per step).
+    key = (x_.astype(np.int64) << 40) | (first << 20) | last
+    distinct, weights = np.unique(key, return_counts=True)
+    gx = (distinct >> 40).astype(np.float64)
+    gfirst, glast = (distinct >> 20) & (2**20 - 1), distinct & (2**20 - 1)
+    weights = weights.astype(np.float64)
+
     index = SeasonalIndex.flat()
     iterations = 0
+    fit = None
     while iterations < MAX_ITERATIONS:
         iterations += 1
-        t_x, T = _summaries(index, first, last, end, unit)
-        fit = btyd.fit_bg_nbd(x_, t_x, T)
+        t_x, T = _summaries(index, gfirst, glast, end, unit)
+        fit = btyd.fit_bg_nbd(gx, t_x, T, weights, start=fit)
         expected = _expected_repeats(
             fit, index, cohort_days, cohort_sizes.astype(np.float64), period_ends, unit
         )
@@ -265,8 +277,10 @@ def fit_seasonal_bg_nbd(
         index = updated
         if change < TOLERANCE:
             break
-    t_x, T = _summaries(index, first, last, end, unit)
-    return SeasonalFit(btyd.fit_bg_nbd(x_, t_x, T), index, "seasonal", iterations)
+    t_x, T = _summaries(index, gfirst, glast, end, unit)
+    return SeasonalFit(
+        btyd.fit_bg_nbd(gx, t_x, T, weights, start=fit), index, "seasonal", iterations
+    )
 
 
 def simulate_seasonal_purchases(

@@ -32,6 +32,47 @@ def relation_exists(connection: duckdb.DuckDBPyConnection, schema: str, name: st
     return bool(row and row[0])
 
 
+def backtest_by_origin(connection: duckdb.DuckDBPyConnection) -> list[str]:
+    """The rolling-origin backtest as lines of text: one per origin, then the mean |error|.
+
+    Empty when clv_backtest_by_origin does not exist (PostgreSQL, Spark) or is empty.
+    """
+    if not relation_exists(connection, "marts", "clv_backtest_by_origin"):
+        return []
+    rows = connection.execute(
+        """
+        select
+            calibration_end,
+            max(actual_purchases),
+            max(purchases_relative_error) filter (where clock = 'calendar'),
+            max(purchases_relative_error) filter (where clock = 'seasonal')
+        from marts.clv_backtest_by_origin
+        group by 1
+        order by 1
+        """
+    ).fetchall()
+    if not rows:
+        return []
+
+    def percent(value: float | None) -> str:
+        return "failed" if value is None else f"{value:+.1%}"
+
+    lines = [f"{'calibration end':<16} {'actual':>8} {'calendar':>9} {'seasonal':>9}"]
+    lines += [
+        f"{end:%Y-%m-%d}       {actual:>8,} {percent(cal):>9} {percent(sea):>9}"
+        for end, actual, cal, sea in rows
+    ]
+    for position, clock in ((2, "calendar"), (3, "seasonal")):
+        errors = [abs(row[position]) for row in rows if row[position] is not None]
+        if errors:
+            lines.append(
+                f"{clock} clock: mean |error| {sum(errors) / len(errors):.1%},"
+                f" largest {max(errors):.1%} over {len(errors)} origin"
+                + ("s" if len(errors) != 1 else "")
+            )
+    return lines
+
+
 def headline_figures(connection: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
     """A few figures that tell a new user the build worked and what it holds.
 

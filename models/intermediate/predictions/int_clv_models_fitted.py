@@ -16,4 +16,5 @@ def model(dbt, session):
         "prediction": dbt.ref("int_customers_summarised_for_prediction").df(),
         "backtest": dbt.ref("int_customers_summarised_for_backtest").df(),
     }
-    return predictions.parameter_table(summaries, settings)
+    purchase_days = dbt.ref("int_purchase_days_aggregated").df()
+    return predictions.parameter_table(summaries, settings, purchase_days=purchase_days)

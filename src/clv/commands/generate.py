@@ -32,6 +32,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--start", type=_date, default=None, help="first day (default: end - 2 years)"
     )
     parser.add_argument(
+        "--years",
+        type=int,
+        default=None,
+        help=(
+            "instead of --start: start on the first day of the month this many years"
+            " before the end's month (whole years and the end's month to date)"
+        ),
+    )
+    parser.add_argument(
         "--end", type=_date, default=yesterday, help="last day (default: yesterday)"
     )
     parser.add_argument("--seed", type=int, default=42, help="random seed")
@@ -60,7 +69,14 @@ def run(args: argparse.Namespace) -> int:
     # Imported here so that `clv --help` stays fast.
     from clv.simulate import generate
 
-    start = args.start or args.end - timedelta(days=729)
+    if args.start is not None and args.years is not None:
+        raise UserError("give --start or --years, not both")
+    if args.years is not None and args.years < 1:
+        raise UserError("--years must be at least 1")
+    if args.years is not None:
+        start = args.end.replace(year=args.end.year - args.years, day=1)
+    else:
+        start = args.start or args.end - timedelta(days=729)
     if args.customers < 1:
         raise UserError("--customers must be at least 1")
     if start > args.end:

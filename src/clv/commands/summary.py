@@ -8,7 +8,7 @@ from pathlib import Path
 from clv import paths
 from clv.errors import UserError
 from clv.publish import published_path, read_publication_log
-from clv.warehouse import connect_read_only, headline_figures
+from clv.warehouse import backtest_by_origin, connect_read_only, headline_figures
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -30,9 +30,17 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(f"no warehouse at {database}: run `make demo` (or `dbt build`) first")
     with connect_read_only(database) as connection:
         figures = headline_figures(connection)
+        origins = backtest_by_origin(connection)
     print(f"Warehouse: {database}")
     for label, value in figures:
         print(f"  {label:<44} {value}")
+    if origins:
+        print(
+            "Rolling-origin backtest (marts.clv_backtest_by_origin): holdout purchases,"
+            " predicted vs actual, per calibration end"
+        )
+        for line in origins:
+            print(f"  {line}")
     published = published_path()
     if published.exists():
         last = read_publication_log(published)[-1]

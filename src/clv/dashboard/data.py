@@ -107,7 +107,7 @@ OPTIONAL_QUERIES: Mapping[str, str] = {
 }
 
 #: Every mart the page reads (the dashboard exposure in models/marts/_marts__exposures.yml).
-MARTS: tuple[str, ...] = tuple(sorted(QUERIES))
+MARTS: tuple[str, ...] = tuple(sorted({**QUERIES, **OPTIONAL_QUERIES}))
 
 
 def _tables(connection: duckdb.DuckDBPyConnection, schema: str) -> set[str]:
