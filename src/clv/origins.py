@@ -122,12 +122,14 @@ def origin_ends(first_purchase: date, settings: OriginSettings) -> list[tuple[da
 
 @dataclass(frozen=True)
 class _PurchaseDays:
-    """Purchase days sorted by customer and day: day numbers, revenue and margin."""
+    """Purchase days sorted by customer and day: day numbers, revenue, margin, first day."""
 
     customer: np.ndarray
     day: np.ndarray
     revenue: np.ndarray
     margin: np.ndarray
+    #: Each row's customer's first purchase day (in the whole history).
+    first_day: np.ndarray
 
     @classmethod
     def from_frame(cls, frame: pd.DataFrame) -> _PurchaseDays:
@@ -136,12 +138,23 @@ class _PurchaseDays:
         ).astype(np.int64)
         customer = frame["customer_id"].to_numpy(dtype=np.int64)
         order = np.lexsort((day, customer))
+        customer, day = customer[order], day[order]
+        starts = _group_starts(customer)
+        first_day = np.repeat(day[starts], np.diff(np.append(starts, len(day))))
         return cls(
-            customer[order],
-            day[order],
+            customer,
+            day,
             frame["revenue"].to_numpy(dtype=np.float64)[order],
             frame["margin"].to_numpy(dtype=np.float64)[order],
+            first_day,
         )
+
+
+def _group_starts(sorted_keys: np.ndarray) -> np.ndarray:
+    """Where each run of equal keys starts in a sorted array (no sort: one pass)."""
+    if len(sorted_keys) == 0:
+        return np.zeros(0, dtype=np.intp)
+    return np.flatnonzero(np.append(True, sorted_keys[1:] != sorted_keys[:-1]))
 
 
 def _day(value: date) -> int:
@@ -161,7 +174,10 @@ def _origin_rows(
     calibration = purchases.day <= end
     customer, day = purchases.customer[calibration], purchases.day[calibration]
     revenue = purchases.revenue[calibration]
-    ids, starts, counts = np.unique(customer, return_index=True, return_counts=True)
+    # Rows are sorted by customer and day, so each customer's calibration days are a run.
+    starts = _group_starts(customer)
+    ids = customer[starts]
+    counts = np.diff(np.append(starts, len(customer)))
     first, last = day[starts], day[starts + counts - 1]
     x = (counts - 1).astype(np.float64)
     is_repeat = np.ones(len(day), dtype=bool)
@@ -170,12 +186,10 @@ def _origin_rows(
     repeat_revenue = np.bincount(group[is_repeat], revenue[is_repeat], minlength=len(ids))
     mean_spend = np.divide(repeat_revenue, x, out=np.zeros(len(ids)), where=x > 0)
 
-    holdout = (purchases.day > end) & (purchases.day <= stop)
-    position = np.searchsorted(ids, purchases.customer[holdout])
-    known = position < len(ids)
-    known[known] = ids[position[known]] == purchases.customer[holdout][known]
-    actual_purchases = int(known.sum())
-    actual_spend = float(purchases.revenue[holdout][known].sum())
+    # The holdout's purchases of the customers acquired by the origin.
+    holdout = (purchases.day > end) & (purchases.day <= stop) & (purchases.first_day <= end)
+    actual_purchases = int(np.count_nonzero(holdout))
+    actual_spend = float(purchases.revenue[holdout].sum())
 
     base = {
         "calibration_end": calibration_end,

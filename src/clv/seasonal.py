@@ -71,7 +71,7 @@ MIN_REPEAT_PURCHASES = 500
 #: many follows its data.
 PRIOR_PURCHASES = 20.0
 #: The estimation stops when no factor moves by more than this, or after MAX_ITERATIONS.
-TOLERANCE = 1e-4
+TOLERANCE = 1e-3
 MAX_ITERATIONS = 50
 #: Ages at which E[X(t)] is evaluated for the expected repeat purchases.
 AGE_GRID = 2000
