@@ -98,6 +98,14 @@ def test_sqlalchemy_lists_every_mart(engine, manifest):
     assert set(inspector.get_table_names(schema="marts")) == expected
 
 
+#: Marts the session's two years of data leave empty, and why (their rows are checked elsewhere).
+EMPTY_ON_THE_FIXTURE = {
+    # No month end has 12 months before it and 12 after: tests/test_origins_build.py
+    # builds it with 6 + 6 months and checks its rows.
+    "clv_backtest_by_origin",
+}
+
+
 def test_every_mart_reads_through_sqlalchemy_with_its_contract_types(engine, manifest, warehouse):
     counts = working_counts(warehouse.database)
     unread = []
@@ -105,6 +113,9 @@ def test_every_mart_reads_through_sqlalchemy_with_its_contract_types(engine, man
         for node in sorted(marts(manifest).values(), key=lambda node: node["alias"]):
             table = node["alias"]
             count = connection.execute(text(f'select count(*) from marts."{table}"')).scalar_one()
+            if table in EMPTY_ON_THE_FIXTURE:
+                assert count == counts[table] == 0, table
+                continue
             assert count == counts[table] > 0, table
             rows = connection.execute(text(f'select * from marts."{table}" limit 50')).mappings()
             rows = list(rows)
