@@ -226,6 +226,36 @@ def test_a_new_mart_is_checked_without_editing_any_list(warehouse, tmp_path):
     assert filled.suite("marts.new_mart").evaluated == 4  # 2 columns compared, rows, column set
 
 
+def test_a_mart_whose_yaml_says_why_it_may_be_empty_passes_empty(warehouse, tmp_path):
+    """clv_backtest_by_origin is empty on the session's two years, and says why in its YAML."""
+    manifest = DbtManifest.from_dict(
+        json.loads((warehouse.target_path / "manifest.json").read_text())
+    )
+    (origins,) = [m for m in manifest.in_schema("marts") if m.name == "clv_backtest_by_origin"]
+    assert "history" in origins.may_be_empty
+    report = validate(
+        ("marts",),
+        raw_dir=warehouse.raw_dir,
+        database=warehouse.database,
+        manifest=warehouse.target_path / "manifest.json",
+    )
+    suite = report.suite("marts.clv_backtest_by_origin")
+    assert suite.success, suite.failures
+    with duckdb.connect(str(warehouse.database), read_only=True) as connection:
+        (rows,) = connection.execute("select count(*) from marts.clv_backtest_by_origin").fetchone()
+    assert rows == 0
+    # Without the note the same empty table fails, as any other empty mart.
+    document = json.loads((warehouse.target_path / "manifest.json").read_text())
+    (node,) = [n for n in document["nodes"].values() if n.get("name") == "clv_backtest_by_origin"]
+    node["config"]["meta"].pop("may_be_empty")
+    path = tmp_path / "manifest.json"
+    path.write_text(json.dumps(document))
+    strict = validate(
+        ("marts",), raw_dir=warehouse.raw_dir, database=warehouse.database, manifest=path
+    )
+    assert not strict.suite("marts.clv_backtest_by_origin").success
+
+
 def test_a_mart_of_the_manifest_that_was_not_built_fails(warehouse, tmp_path):
     manifest = _manifest_with(warehouse, tmp_path, never_built={"customer_id": "bigint"})
 

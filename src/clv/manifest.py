@@ -31,6 +31,8 @@ class ModelContract:
     contract_enforced: bool = False
     #: ``"source.table"`` of the one source the model is built from (stg_ models), else None.
     source: str | None = None
+    #: Why the model may be empty (its YAML's ``config.meta.may_be_empty``), else None.
+    may_be_empty: str | None = None
 
     @property
     def relation_name(self) -> str:
@@ -103,6 +105,7 @@ class DbtManifest:
                     },
                     contract_enforced=bool(config.get("contract", {}).get("enforced")),
                     source=next(iter(from_sources)) if len(from_sources) == 1 else None,
+                    may_be_empty=config.get("meta", {}).get("may_be_empty"),
                 )
             )
         disabled = sorted(

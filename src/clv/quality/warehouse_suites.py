@@ -9,7 +9,8 @@ list of models from that build's ``target/manifest.json``
 
 - **every model of the manifest is there, as declared**: for each model in
   schema ``staging`` (its ``stg_`` models) and ``marts``, the relation
-  exists in the warehouse being validated, is not empty, has the columns
+  exists in the warehouse being validated, is not empty (unless its YAML says
+  why it may be, ``config.meta.may_be_empty``), has the columns
   the manifest declares (exactly those, for a mart with an enforced
   contract) and, where a column declares a ``data_type``, that type
   (:func:`clv.manifest.canonical_type`). A new mart is covered as soon as dbt builds it;
@@ -112,7 +113,14 @@ def model_plan(
         return _missing(name, layer, f"{name}: in the dbt manifest, missing from {where}")
     problems, compared = type_problems(model, columns.get(name, {}))
     expectations: list[Expectation] = [
-        gxe.ExpectTableRowCountToBeBetween(min_value=1, **notes(f"{name} is built and not empty")),
+        gxe.ExpectTableRowCountToBeBetween(
+            min_value=0 if model.may_be_empty else 1,
+            **notes(
+                f"{name} is built; it may be empty: {model.may_be_empty}"
+                if model.may_be_empty
+                else f"{name} is built and not empty"
+            ),
+        ),
         gxe.ExpectTableColumnsToMatchSet(
             column_set=list(model.columns),
             exact_match=model.contract_enforced,
