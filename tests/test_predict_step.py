@@ -149,6 +149,7 @@ def test_the_step_computes_what_the_dbt_python_models_built(warehouse):
     target = FramesWarehouse(warehouse.database)
     result = predict_step.run(target)
     assert set(result.rows) == set(predict_step.OUTPUT_TABLES)
+    assert {name: t.schema for name, t in target.written.items()} == predict_step.OUTPUT_TABLES
     assert result.rows["int_customers_scored"] > 0
     with connect_read_only(warehouse.database) as connection:
         for name, table in target.written.items():
