@@ -29,7 +29,7 @@ RAW_DIR ?= data/raw
 DBT := $(BIN)/dbt
 DBT_FLAGS := --project-dir . --profiles-dir .
 
-.PHONY: help venv demo generate validate-raw build validate publish pipeline dashboard dagster test test-fast lint format docs freshness cdnow bench-clv bench-dashboard clean
+.PHONY: help venv demo generate validate-raw build build-postgres validate publish pipeline dashboard dagster test test-fast lint format docs freshness cdnow bench-clv bench-dashboard clean
 
 help:  ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -66,6 +66,11 @@ validate-raw: $(STAMP)  ## Gate: great-expectations checks on the raw files, bef
 
 build: $(STAMP)  ## Run dbt build on the default (DuckDB) target.
 	CLV_RAW_DIR=$(abspath $(RAW_DIR)) $(DBT) build $(DBT_FLAGS)
+
+build-postgres: $(STAMP)  ## dbt build on PostgreSQL (CLV_PG_* variables, [postgres] extra) around clv predict.
+	CLV_TARGET=postgres CLV_RAW_DIR=$(abspath $(RAW_DIR)) $(DBT) build $(DBT_FLAGS) --exclude "source:predictions+"
+	CLV_TARGET=postgres $(BIN)/clv predict --target postgres
+	CLV_TARGET=postgres CLV_RAW_DIR=$(abspath $(RAW_DIR)) $(DBT) build $(DBT_FLAGS) --select "source:predictions+"
 
 validate: $(STAMP)  ## Run every great-expectations suite (raw, staging, marts); writes Data Docs.
 	$(BIN)/clv validate --layer all --raw-dir $(RAW_DIR)

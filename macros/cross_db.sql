@@ -103,3 +103,31 @@
         dbt_project.yml, which cannot call a macro. -#}
     {{ return(target.type == 'duckdb') }}
 {%- endmacro %}
+
+
+{% macro predictions_from_step() -%}
+    {#- Whether this target reads the probabilistic CLV tables from `clv
+        predict` (the source `predictions`) instead of building them with the
+        dbt Python models: PostgreSQL. Spark gets it when `clv predict` has a
+        Spark writer; until then it builds neither (predictions stay null).
+        Keep in step with the `predictions: +enabled` line of marts in
+        dbt_project.yml. -#}
+    {{ return(target.type == 'postgres') }}
+{%- endmacro %}
+
+
+{% macro predictions_relation(name) -%}
+    {#- One of the four probabilistic CLV tables (named after the dbt Python
+        model that builds it on DuckDB): the model on DuckDB, the table `clv
+        predict` wrote (source `predictions`) where predictions_from_step().
+        A compilation error on a target with neither. -#}
+    {%- if python_models_enabled() -%}
+        {{ return(ref(name)) }}
+    {%- elif predictions_from_step() -%}
+        {{ return(source('predictions', name)) }}
+    {%- else -%}
+        {{ exceptions.raise_compiler_error(
+            "no probabilistic CLV tables on target type " ~ target.type ~ ": " ~ name
+        ) }}
+    {%- endif -%}
+{%- endmacro %}

@@ -18,6 +18,7 @@ from clv.commands import (
     cdnow,
     dashboard,
     generate,
+    predict,
     publish,
     run_pipeline,
     summary,
@@ -25,7 +26,7 @@ from clv.commands import (
 )
 from clv.errors import UserError
 
-COMMANDS = (generate, validate, publish, run_pipeline, summary, dashboard, calc, cdnow)
+COMMANDS = (generate, validate, predict, publish, run_pipeline, summary, dashboard, calc, cdnow)
 
 
 def build_parser() -> argparse.ArgumentParser:

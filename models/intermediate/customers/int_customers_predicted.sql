@@ -1,19 +1,21 @@
 {#- The three prediction columns customer_clv shows, one row per customer of
-    int_customers_scored (the BG/NBD + Gamma-Gamma dbt Python model whose
-    table the mart customer_clv_predictions publishes). On
-    a target that runs no Python models (PostgreSQL, Spark) it is empty with
-    the same columns, so customer_clv builds unchanged everywhere and its
-    predictions stay null there. -#}
+    int_customers_scored: the BG/NBD + Gamma-Gamma scores that the mart
+    customer_clv_predictions publishes, built by the dbt Python model on
+    DuckDB and written by `clv predict` on PostgreSQL (macro
+    predictions_relation). On a target with neither (Spark, until `clv
+    predict` has a Spark writer) it is empty with the same columns, so
+    customer_clv builds unchanged everywhere and its predictions stay null
+    there. -#}
 with
 
 predictions as (
-    {% if python_models_enabled() -%}
+    {% if python_models_enabled() or predictions_from_step() -%}
         select
             customer_id,
             probability_alive,
             predicted_purchases_12m,
             predicted_clv_12m
-        from {{ ref('int_customers_scored') }}
+        from {{ predictions_relation('int_customers_scored') }}
     {%- else -%}
         select
             cast(null as {{ dbt.type_bigint() }}) as customer_id,

@@ -8,7 +8,7 @@
 with
 
 backtest_customers as (
-    select * from {{ ref('int_customers_backtested') }}
+    select * from {{ predictions_relation('int_customers_backtested') }}
 ),
 
 customers_grouped as (

@@ -7,7 +7,7 @@
 with
 
 origins_backtested as (
-    select * from {{ ref('int_clv_origins_backtested') }}
+    select * from {{ predictions_relation('int_clv_origins_backtested') }}
 ),
 
 final as (

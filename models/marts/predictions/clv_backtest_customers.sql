@@ -6,7 +6,7 @@
 with
 
 backtested as (
-    select * from {{ ref('int_customers_backtested') }}
+    select * from {{ predictions_relation('int_customers_backtested') }}
 ),
 
 final as (

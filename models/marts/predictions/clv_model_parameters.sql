@@ -5,7 +5,7 @@
 with
 
 fitted as (
-    select * from {{ ref('int_clv_models_fitted') }}
+    select * from {{ predictions_relation('int_clv_models_fitted') }}
 ),
 
 final as (

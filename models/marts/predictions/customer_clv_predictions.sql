@@ -5,7 +5,7 @@
 with
 
 scored as (
-    select * from {{ ref('int_customers_scored') }}
+    select * from {{ predictions_relation('int_customers_scored') }}
 ),
 
 final as (
