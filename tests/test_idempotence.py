@@ -89,12 +89,21 @@ def test_fit_ignores_row_order(warehouse):
             ).df()
             for role in ("prediction", "backtest")
         }
+        purchase_days = connection.execute(
+            "select * from intermediate.int_purchase_days_aggregated order by 1, 2"
+        ).df()
+    assert settings.clock == "seasonal"
     shuffled = {
         role: frame.sample(frac=1.0, random_state=1).reset_index(drop=True)
         for role, frame in summaries.items()
     }
-    ordered = predictions.parameter_table(summaries, settings).to_pylist()
-    reordered = predictions.parameter_table(shuffled, settings).to_pylist()
+    shuffled_days = purchase_days.sample(frac=1.0, random_state=2).reset_index(drop=True)
+    ordered = predictions.parameter_table(
+        summaries, settings, purchase_days=purchase_days
+    ).to_pylist()
+    reordered = predictions.parameter_table(
+        shuffled, settings, purchase_days=shuffled_days
+    ).to_pylist()
     assert [(r["parameter"], r["value"]) for r in ordered] == [
         (r["parameter"], r["value"]) for r in reordered
     ]
