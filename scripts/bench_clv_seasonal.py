@@ -37,7 +37,7 @@ PARAMETERS = (0.8, 40.0, 0.6, 2.5)
 def _purchase_days(customers: int, seed: int) -> pd.DataFrame:
     week = np.arange(seasonal.BINS)
     shape = 1 + 0.3 * np.cos(2 * np.pi * (week - 50) / 52) + 0.8 * np.isin(week, [46, 47])
-    first, owner, day = seasonal.simulate_seasonal_purchases(
+    return seasonal.simulate_purchase_days(
         customers,
         PARAMETERS,
         seasonal.SeasonalIndex.normalised(shape),
@@ -45,19 +45,6 @@ def _purchase_days(customers: int, seed: int) -> pd.DataFrame:
         END,
         acquisition_days=3 * 365,
         seed=seed,
-    )
-    customer = np.concatenate([np.arange(customers), owner]) + 1
-    days = np.concatenate([first, day])
-    key = np.unique(customer.astype(np.int64) * 100_000 + days)
-    customer, days = key // 100_000, key % 100_000
-    rng = np.random.default_rng(seed + 1)
-    return pd.DataFrame(
-        {
-            "customer_id": customer,
-            "purchase_date": np.datetime64("1970-01-01", "D") + days,
-            "revenue": rng.gamma(6.0, 15.0, len(key)),
-            "margin": rng.gamma(6.0, 6.0, len(key)),
-        }
     )
 
 

@@ -25,20 +25,8 @@ def _settings(as_of: date = date(2025, 12, 31), minimum: int = 12, holdout: int 
 def purchase_days() -> pd.DataFrame:
     week = np.arange(seasonal.BINS)
     index = seasonal.SeasonalIndex.normalised(1 + 0.4 * np.isin(week, range(44, 52)))
-    first, owner, day = seasonal.simulate_seasonal_purchases(
+    return seasonal.simulate_purchase_days(
         4_000, (0.8, 40.0, 0.6, 2.5), index, date(2022, 1, 3), date(2025, 12, 31), seed=3
-    )
-    customer = np.concatenate([np.arange(len(first)), owner]) + 1
-    days = np.concatenate([first, day])
-    frame = pd.DataFrame({"customer_id": customer, "day": days}).drop_duplicates()
-    rng = np.random.default_rng(4)
-    return pd.DataFrame(
-        {
-            "customer_id": frame["customer_id"].to_numpy(),
-            "purchase_date": np.datetime64("1970-01-01", "D") + frame["day"].to_numpy(),
-            "revenue": rng.gamma(6.0, 15.0, len(frame)),
-            "margin": rng.gamma(6.0, 6.0, len(frame)),
-        }
     )
 
 

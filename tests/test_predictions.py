@@ -205,28 +205,13 @@ def seasonal_shop() -> pd.DataFrame:
     """Purchase days (int_purchase_days_aggregated's shape) of a seasonal BG/NBD shop, 2021-2024."""
     week = np.arange(seasonal.BINS)
     shape = 1 + 0.3 * np.cos(2 * np.pi * (week - 50) / 52) + 0.8 * np.isin(week, [46, 47])
-    first, owner, day = seasonal.simulate_seasonal_purchases(
+    return seasonal.simulate_purchase_days(
         6_000,
         (0.8, 40.0, 0.6, 2.5),
         seasonal.SeasonalIndex.normalised(shape),
         date(2021, 1, 1),
         date(2024, 12, 31),
         seed=21,
-    )
-    frame = pd.DataFrame(
-        {
-            "customer_id": np.concatenate([np.arange(len(first)), owner]) + 1,
-            "day": np.concatenate([first, day]),
-        }
-    ).drop_duplicates()
-    rng = np.random.default_rng(22)
-    return pd.DataFrame(
-        {
-            "customer_id": frame["customer_id"].to_numpy(),
-            "purchase_date": np.datetime64("1970-01-01", "D") + frame["day"].to_numpy(),
-            "revenue": rng.gamma(6.0, 15.0, len(frame)),
-            "margin": rng.gamma(6.0, 6.0, len(frame)),
-        }
     )
 
 

@@ -40,6 +40,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
 from clv import btyd
@@ -52,6 +53,8 @@ __all__ = [
     "SeasonalFit",
     "SeasonalIndex",
     "fit_seasonal_bg_nbd",
+    "simulate_purchase_days",
+    "simulate_seasonal_purchases",
     "week_of_year",
 ]
 
@@ -322,3 +325,36 @@ def simulate_seasonal_purchases(
     owner, offset = owner[kept], offset[kept]
     day = first_day + np.searchsorted(cumulative, clock_at_first[owner] + offset)
     return first, owner, np.minimum(day, last_day)
+
+
+def simulate_purchase_days(
+    n: int,
+    params: tuple[float, float, float, float],
+    index: SeasonalIndex,
+    start: object,
+    end: object,
+    *,
+    acquisition_days: int = 365,
+    seed: int | None = None,
+) -> pd.DataFrame:
+    """:func:`simulate_seasonal_purchases` in the shape of int_purchase_days_aggregated.
+
+    One row per customer (ids 1 … n) and purchase day, first purchases
+    included, with a revenue (gamma, mean 90) and a margin (gamma, mean 36)
+    per day. For tests and benchmarks of the seasonal clock and the
+    rolling-origin backtest.
+    """
+    first, owner, day = simulate_seasonal_purchases(
+        n, params, index, start, end, acquisition_days=acquisition_days, seed=seed
+    )
+    customer = np.concatenate([np.arange(n), owner]).astype(np.int64) + 1
+    key = np.unique(customer * 2**20 + np.concatenate([first, day]))
+    rng = np.random.default_rng(None if seed is None else seed + 1)
+    return pd.DataFrame(
+        {
+            "customer_id": key // 2**20,
+            "purchase_date": np.datetime64("1970-01-01", "D") + key % 2**20,
+            "revenue": rng.gamma(6.0, 15.0, len(key)),
+            "margin": rng.gamma(6.0, 6.0, len(key)),
+        }
+    )
