@@ -230,6 +230,11 @@ def test_the_rolling_origin_backtest_draws_one_error_line_per_clock():
     # A failed fit (null error) is left out, not drawn as 0.
     assert lines["calendar clock"]["x"] == ["2024-11", "2024-12"]
     assert "%" in figure["layout"]["yaxis"]["title"]["text"]
+    # Every fit failed: a sentence that says so.
+    frames["clv_backtest_by_origin"]["purchases_relative_error"] = None
+    page = build_page(frames, plotly_js=PLOTLY_STUB)
+    assert "chart-backtest-origin" not in payload_of(page)["figures"]
+    assert "Every origin&#x27;s fit failed (fit_status in marts.clv_backtest_by_origin)" in page
 
 
 def test_a_missing_mart_is_a_sentence_and_the_others_still_draw():

@@ -83,11 +83,8 @@ def test_the_page_loads_offline_with_no_errors_and_every_chart_draws(dashboard_f
     }
     assert {chart: count for chart, count in marks.items() if count <= 0} == {}
     assert drawn == str(len(marks))
-    # The rolling-origin backtest is not built yet: a sentence, not a chart.
-    assert sentences == [
-        "Not built yet: marts.clv_backtest_by_origin is not in this file, so only the "
-        "single-origin backtest above is shown."
-    ]
+    # The session's two years leave the rolling-origin backtest empty: a sentence, not a chart.
+    assert sentences == ["No data yet: marts.clv_backtest_by_origin has no rows."]
 
 
 @pytest.mark.parametrize(

@@ -47,6 +47,8 @@ pytestmark = pytest.mark.fault
 
 KILL_POINTS = 3
 KILL_SEED = 20240607
+#: Kill points run again, earlier, when the build finished before them.
+RETRIES = 4
 
 
 def start_dbt(args: list[str], raw_dir: Path, workdir: Path) -> subprocess.Popen:
@@ -121,7 +123,12 @@ def test_killed_builds_never_reach_readers(small_raw: Path, tmp_path: Path):
     span = (0.9 * build_seconds - 1.0) / KILL_POINTS
     delays = [round(1.0 + span * (i + rng.random()), 1) for i in range(KILL_POINTS)]
     survived, report = 0, []
-    for delay in delays:
+    # The first build runs cold and on a shared machine later ones can be faster: a
+    # build that finishes before its kill point is run again, killed earlier in its
+    # slot (at most RETRIES times), so every slot gets a real kill.
+    pending, retries = list(delays), 0
+    while pending:
+        delay = pending.pop(0)
         process = start_dbt(["build"], small_raw, workdir)
         time.sleep(delay)
         finished_first = process.poll() is not None
@@ -157,7 +164,11 @@ def test_killed_builds_never_reach_readers(small_raw: Path, tmp_path: Path):
         report.append(
             f"kill at {delay:5.1f} s: WAL left {wal_left}; {outcome}; "
             f"rerun {rerun_seconds:.0f} s, marts equal to the reference"
+            + (" (the build finished first)" if finished_first else "")
         )
+        if finished_first and retries < RETRIES:
+            pending.insert(0, round(delay * 0.7, 1))
+            retries += 1
 
     final_seconds = run_dbt_to_the_end(["build"], small_raw, workdir)
     final = publish(database, published, run_results, small_raw, checks=passing_checks)

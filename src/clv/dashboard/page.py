@@ -929,8 +929,8 @@ def build_charts(
             if origin is None
             else _missing_sentence("clv_backtest_by_origin", origin)
             if origin.empty
-            else "marts.clv_backtest_by_origin has no date column with predicted_/actual_ "
-            "pairs to draw.",
+            else "Every origin's fit failed (fit_status in marts.clv_backtest_by_origin): "
+            "there is no error to draw.",
         )
     )
     return charts, scope_payload
