@@ -133,9 +133,7 @@ class _PurchaseDays:
 
     @classmethod
     def from_frame(cls, frame: pd.DataFrame) -> _PurchaseDays:
-        day = (
-            frame["purchase_date"].to_numpy().astype("datetime64[D]") - np.datetime64("1970-01-01")
-        ).astype(np.int64)
+        day = seasonal.day_numbers(frame["purchase_date"].to_numpy())
         customer = frame["customer_id"].to_numpy(dtype=np.int64)
         order = np.lexsort((day, customer))
         customer, day = customer[order], day[order]
@@ -157,10 +155,6 @@ def _group_starts(sorted_keys: np.ndarray) -> np.ndarray:
     return np.flatnonzero(np.append(True, sorted_keys[1:] != sorted_keys[:-1]))
 
 
-def _day(value: date) -> int:
-    return (value - date(1970, 1, 1)).days
-
-
 def _relative_error(predicted: float, actual: float) -> float:
     return predicted / actual - 1 if actual > 0 and np.isfinite(predicted) else float("nan")
 
@@ -169,7 +163,7 @@ def _origin_rows(
     purchases: _PurchaseDays, calibration_end: date, holdout_end: date, settings: OriginSettings
 ) -> list[dict]:
     """The rows of one origin, one per clock."""
-    end, stop = _day(calibration_end), _day(holdout_end)
+    end, stop = int(seasonal.day_numbers(calibration_end)), int(seasonal.day_numbers(holdout_end))
     unit = settings.time_unit_days
     calibration = purchases.day <= end
     customer, day = purchases.customer[calibration], purchases.day[calibration]

@@ -323,16 +323,10 @@ def _clock_summary(
     _, t_x, T = _summary_arrays(summary)
     if index.is_flat:
         return t_x, T
-    first, last = _days(summary["first_purchase_date"]), _days(summary["last_purchase_date"])
-    end = _days(pd.Series([settings.calibration_end(fit_role)]))[0]
+    first, last = summary["first_purchase_date"], summary["last_purchase_date"]
+    end = settings.calibration_end(fit_role)
     unit = settings.time_unit_days
     return index.elapsed(first, last) / unit, index.elapsed(first, end) / unit
-
-
-def _days(values: pd.Series) -> np.ndarray:
-    """Day numbers (days since 1970-01-01) of a column of dates."""
-    as_dates = pd.to_datetime(values).to_numpy().astype("datetime64[D]")
-    return (as_dates - np.datetime64("1970-01-01", "D")).astype(np.int64)
 
 
 def _month_ends(
@@ -345,7 +339,7 @@ def _month_ends(
     """
     if index.is_flat:
         return None
-    start = _days(pd.Series([end]))[0]
+    start = int(seasonal.day_numbers(end))
     ends = start + np.rint(np.arange(1, months + 1) * DAYS_PER_MONTH).astype(np.int64)
     return index.elapsed(np.full(months, start), ends) / unit
 
@@ -364,12 +358,7 @@ def index_from_parameters(parameters: pd.DataFrame, fit_role: str) -> seasonal.S
     missing = set(INDEX_PARAMETERS) - set(found)
     if missing:
         raise UserError(f"clv_model_parameters lacks seasonal_index {sorted(missing)[:3]} ...")
-    factors = np.array([found[name] for name in INDEX_PARAMETERS])
-    return (
-        seasonal.SeasonalIndex(factors)
-        if np.all(factors == 1.0)
-        else seasonal.SeasonalIndex(factors)
-    )
+    return seasonal.SeasonalIndex(np.array([found[name] for name in INDEX_PARAMETERS]))
 
 
 def _finite_or_null(value: float) -> float | None:
@@ -524,10 +513,7 @@ def backtest_table(summary: pd.DataFrame, parameters: pd.DataFrame, settings: Se
         holdout = settings.backtest_holdout_length
         if not index.is_flat:
             holdout = float(
-                index.elapsed(
-                    _days(pd.Series([settings.backtest_calibration_end]))[0],
-                    _days(pd.Series([settings.backtest_holdout_end]))[0],
-                )
+                index.elapsed(settings.backtest_calibration_end, settings.backtest_holdout_end)
                 / settings.time_unit_days
             )
         purchases = btyd.expected_purchases(bg, holdout, x, t_x, T)

@@ -52,6 +52,7 @@ __all__ = [
     "MIN_HISTORY_DAYS",
     "SeasonalFit",
     "SeasonalIndex",
+    "day_numbers",
     "fit_seasonal_bg_nbd",
     "simulate_purchase_days",
     "simulate_seasonal_purchases",
@@ -83,8 +84,8 @@ SMOOTHING = 0.25
 _EPOCH = np.datetime64("1970-01-01", "D")
 
 
-def _day_numbers(values: ArrayLike) -> IntArray:
-    """Days since 1970-01-01 of dates, datetimes or day numbers."""
+def day_numbers(values: ArrayLike) -> IntArray:
+    """Days since 1970-01-01 of dates, datetimes or day numbers (a scalar, a sequence, a column)."""
     array = np.asarray(values)
     if np.issubdtype(array.dtype, np.datetime64):
         return (array.astype("datetime64[D]") - _EPOCH).astype(np.int64)
@@ -95,7 +96,7 @@ def _day_numbers(values: ArrayLike) -> IntArray:
 
 def week_of_year(days: ArrayLike) -> IntArray:
     """The bin of each day: (day of year − 1) // 7, capped at BINS − 1."""
-    as_dates = _day_numbers(days).astype("datetime64[D]")
+    as_dates = day_numbers(days).astype("datetime64[D]")
     day_of_year = (as_dates - as_dates.astype("datetime64[Y]")).astype(np.int64)
     return np.minimum(day_of_year // 7, BINS - 1)
 
@@ -129,7 +130,7 @@ class SeasonalIndex:
 
         Σ s(u) over the days u in (start, end]; negative when end is before start.
         """
-        first, last = np.broadcast_arrays(_day_numbers(start), _day_numbers(end))
+        first, last = np.broadcast_arrays(day_numbers(start), day_numbers(end))
         if first.size == 0:
             return np.zeros(first.shape)
         low = int(min(first.min(), last.min()))
@@ -207,11 +208,11 @@ def fit_seasonal_bg_nbd(
     reason in ``status``, when the history is too short or a week too thin.
     Raises :class:`clv.btyd.FitError` when even the calendar fit fails.
     """
-    first = _day_numbers(first_purchase_day)
-    last = _day_numbers(last_purchase_day)
+    first = day_numbers(first_purchase_day)
+    last = day_numbers(last_purchase_day)
     x_ = np.asarray(x, dtype=np.float64)
-    repeats = _day_numbers(repeat_purchase_days)
-    end = int(_day_numbers(np.asarray([calibration_end]))[0])
+    repeats = day_numbers(repeat_purchase_days)
+    end = int(day_numbers(calibration_end))
     unit = float(time_unit_days)
     if not (len(first) == len(last) == len(x_)):
         raise btyd.InvalidInputError(
@@ -306,7 +307,7 @@ def simulate_seasonal_purchases(
     For tests: the process the estimator assumes, with a known index.
     """
     r, alpha, a, b = params
-    first_day, last_day = (int(_day_numbers(np.asarray([v]))[0]) for v in (start, end))
+    first_day, last_day = (int(day_numbers(v)) for v in (start, end))
     rng = np.random.default_rng(seed)
     first = first_day + rng.integers(0, acquisition_days, size=n)
     rate = rng.gamma(r, 1.0 / alpha, size=n)
