@@ -29,7 +29,7 @@ RAW_DIR ?= data/raw
 DBT := $(BIN)/dbt
 DBT_FLAGS := --project-dir . --profiles-dir .
 
-.PHONY: help venv demo generate validate-raw build build-postgres validate publish pipeline dashboard dagster test test-fast lint format docs freshness cdnow bench-clv bench-dashboard clean
+.PHONY: help venv demo generate validate-raw build build-postgres build-spark validate publish pipeline dashboard dagster test test-fast lint format docs freshness cdnow bench-clv bench-dashboard clean
 
 help:  ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -71,6 +71,12 @@ build-postgres: $(STAMP)  ## dbt build on PostgreSQL (CLV_PG_* variables, [postg
 	CLV_TARGET=postgres CLV_RAW_DIR=$(abspath $(RAW_DIR)) $(DBT) build $(DBT_FLAGS) --exclude "source:predictions+"
 	CLV_TARGET=postgres $(BIN)/clv predict --target postgres
 	CLV_TARGET=postgres CLV_RAW_DIR=$(abspath $(RAW_DIR)) $(DBT) build $(DBT_FLAGS) --select "source:predictions+"
+
+build-spark: $(STAMP)  ## dbt build on local Spark (CLV_SPARK_DIR, [spark] extra, Java 17) around clv predict.
+	CLV_TARGET=spark CLV_RAW_DIR=$(abspath $(RAW_DIR)) $(DBT) run-operation load_raw_spark $(DBT_FLAGS)
+	CLV_TARGET=spark CLV_RAW_DIR=$(abspath $(RAW_DIR)) $(DBT) build $(DBT_FLAGS) --exclude "source:predictions+"
+	CLV_TARGET=spark $(BIN)/clv predict --target spark
+	CLV_TARGET=spark CLV_RAW_DIR=$(abspath $(RAW_DIR)) $(DBT) build $(DBT_FLAGS) --select "source:predictions+"
 
 validate: $(STAMP)  ## Run every great-expectations suite (raw, staging, marts); writes Data Docs.
 	$(BIN)/clv validate --layer all --raw-dir $(RAW_DIR)

@@ -108,11 +108,10 @@
 {% macro predictions_from_step() -%}
     {#- Whether this target reads the probabilistic CLV tables from `clv
         predict` (the source `predictions`) instead of building them with the
-        dbt Python models: PostgreSQL. Spark gets it when `clv predict` has a
-        Spark writer; until then it builds neither (predictions stay null).
-        Keep in step with the `predictions: +enabled` line of marts in
-        dbt_project.yml. -#}
-    {{ return(target.type == 'postgres') }}
+        dbt Python models: PostgreSQL and Spark. Keep in step with the
+        `predictions: +enabled` line of marts in dbt_project.yml and the
+        source's `enabled`. -#}
+    {{ return(target.type in ('postgres', 'spark')) }}
 {%- endmacro %}
 
 
@@ -120,8 +119,8 @@
     {#- One of the four probabilistic CLV tables (named after the dbt Python
         model that builds it on DuckDB): the table `clv predict` wrote (source
         `predictions`) where predictions_from_step(), else the model. On a
-        target with neither (Spark) the models that call this are disabled,
-        but dbt still renders them when it parses the project: the ref to the
+        target with neither the models that call this are disabled, but dbt
+        still renders them when it parses the project: the ref to the
         (disabled) Python model keeps that parse valid, and nothing builds. -#}
     {%- if predictions_from_step() -%}
         {{ return(source('predictions', name)) }}

@@ -290,6 +290,13 @@ def test_grouped_fit_equals_expanded_fit(cdnow_arrays, bg_fit):
         assert fit.as_dict()[name] == pytest.approx(value, rel=1e-6), name
     assert fit.log_likelihood == pytest.approx(bg_fit.log_likelihood, rel=1e-9)
     assert fit.n_customers == bg_fit.n_customers
+    # Rows already distinct need no grouping (the seasonal clock's steps): the same fit.
+    ungrouped = btyd.fit_bg_nbd(
+        grouped["x"], grouped["t_x"], grouped["T"], weights=grouped["size"], group=False
+    )
+    for name, value in fit.as_dict().items():
+        assert ungrouped.as_dict()[name] == pytest.approx(value, rel=1e-6), name
+    assert ungrouped.log_likelihood == pytest.approx(fit.log_likelihood, rel=1e-9)
 
 
 def test_weights_equal_repeated_rows(cdnow_arrays, gg_fit):

@@ -83,13 +83,46 @@ def test_the_written_columns_have_the_marts_contract_types():
 
 
 @pytest.mark.unit
-def test_spark_and_duckdb_are_refused_with_a_reason(capsys):
-    with pytest.raises(UserError, match="spark is not done yet"):
-        predict_step.warehouse_for("spark")
+def test_duckdb_and_unknown_targets_are_refused_with_a_reason(capsys, monkeypatch):
     with pytest.raises(UserError, match="dbt build"):
         predict_step.warehouse_for("duckdb")
-    assert cli.main(["predict", "--target", "spark"]) == 2
-    assert "not done yet" in capsys.readouterr().err
+    with pytest.raises(UserError, match="choose postgres or spark"):
+        predict_step.warehouse_for("snowflake")
+    monkeypatch.setenv("CLV_TARGET", "duckdb")
+    assert cli.main(["predict"]) == 2
+    assert "fits the models itself" in capsys.readouterr().err
+    assert set(predict_step.WAREHOUSES) == {"postgres", "spark"}
+
+
+@pytest.mark.unit
+def test_the_spark_columns_have_the_marts_contract_types():
+    types = {
+        predict_step.spark_column_type(field.type)
+        for schema in predict_step.OUTPUT_TABLES.values()
+        for field in schema
+    }
+    assert types == {"bigint", "double", "string", "date", "timestamp"}
+    with pytest.raises(UserError, match="no Spark type"):
+        predict_step.spark_column_type(pa.binary())
+
+
+@pytest.mark.unit
+def test_the_spark_session_opens_the_dbt_profiles_warehouse_and_metastore(monkeypatch):
+    """One home for the Spark settings: profiles.yml, rendered as dbt renders it."""
+    monkeypatch.setenv("CLV_SPARK_DIR", "/srv/clv-spark")
+    parameters = predict_step.spark_session_parameters()
+    assert parameters["spark.sql.warehouse.dir"] == "/srv/clv-spark/warehouse"
+    assert parameters["spark.hadoop.javax.jdo.option.ConnectionURL"] == (
+        "jdbc:derby:;databaseName=/srv/clv-spark/metastore_db;create=true"
+    )
+    monkeypatch.delenv("CLV_SPARK_DIR")
+    assert predict_step.spark_session_parameters()["spark.sql.warehouse.dir"] == (
+        "data/spark/warehouse"
+    )
+    parameters = {"k": "{{ env_var('NOPE') }}"}
+    profile = {"p": {"outputs": {"spark": {"server_side_parameters": parameters}}}}
+    with pytest.raises(UserError, match="set NOPE"):
+        predict_step.spark_session_parameters(profile)
 
 
 class FramesWarehouse:

@@ -9,13 +9,13 @@ checked here.
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
-import yaml
 
 from clv import btyd, origins, predictions
-from clv.paths import PROJECT_DIR
 from clv.warehouse import connect_read_only
 
 pytestmark = pytest.mark.integration
@@ -59,21 +59,21 @@ def tables(warehouse) -> dict[str, pd.DataFrame]:
     return frames
 
 
-def documented_columns() -> dict[str, list[tuple[str, str]]]:
-    spec = yaml.safe_load(
-        (PROJECT_DIR / "models/marts/predictions/_predictions__models.yml").read_text()
-    )
+def documented_columns(warehouse) -> dict[str, list[tuple[str, str]]]:
+    """Each mart's YAML columns and data types, as dbt rendered them for DuckDB (the manifest)."""
+    nodes = json.loads((warehouse.target_path / "manifest.json").read_text())["nodes"]
     return {
-        model["name"]: [(c["name"], c["data_type"]) for c in model["columns"]]
-        for model in spec["models"]
+        node["name"]: [(c["name"], c["data_type"]) for c in node["columns"].values()]
+        for node in nodes.values()
+        if node["resource_type"] == "model" and node["name"] in PREDICTION_MARTS
     }
 
 
 @pytest.mark.parametrize("model", PREDICTION_MARTS)
-def test_prediction_marts_have_the_documented_columns_in_order(tables, model):
+def test_prediction_marts_have_the_documented_columns_in_order(tables, warehouse, model):
     built = tables["types"].query("table_name == @model")
     actual = list(zip(built["column_name"], built["data_type"], strict=True))
-    expected = [(name, DUCKDB_TYPES[kind]) for name, kind in documented_columns()[model]]
+    expected = [(name, DUCKDB_TYPES[kind]) for name, kind in documented_columns(warehouse)[model]]
     assert actual == expected
 
 

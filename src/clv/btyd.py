@@ -394,10 +394,20 @@ class _BgNbdData:
 
     @classmethod
     def build(
-        cls, x: FloatArray, t_x: FloatArray, T: FloatArray, weights: FloatArray, scale: float
+        cls,
+        x: FloatArray,
+        t_x: FloatArray,
+        T: FloatArray,
+        weights: FloatArray,
+        scale: float,
+        group: bool = True,
     ) -> _BgNbdData:
         keep = weights > 0
-        (gx, gt, gT), gw, _ = _group([x[keep], t_x[keep] / scale, T[keep] / scale], weights[keep])
+        columns = [x[keep], t_x[keep] / scale, T[keep] / scale]
+        if group:
+            (gx, gt, gT), gw, _ = _group(columns, weights[keep])
+        else:
+            (gx, gt, gT), gw = columns, weights[keep]
         x_values, x_index = np.unique(gx, return_inverse=True)
         x_weight = np.bincount(x_index, weights=gw, minlength=len(x_values))
         return cls(gx, gt, gT, gw, x_values, x_index, x_weight, scale)
@@ -492,6 +502,7 @@ def fit_bg_nbd(
     weights: ArrayLike | None = None,
     *,
     start: BgNbdFit | None = None,
+    group: bool = True,
 ) -> BgNbdFit:
     """Maximum-likelihood BG/NBD parameters (Fader, Hardie & Lee 2005).
 
@@ -503,7 +514,11 @@ def fit_bg_nbd(
     Σx/ΣT; a second start r = a = b = 0.5 if the first does not converge.
     ``start`` (an earlier fit on similar data, e.g. the previous step of the
     seasonal clock's estimation) is tried first: it saves iterations, and the
-    optimum is the same to the optimiser's tolerance.
+    optimum is the same to the optimiser's tolerance. ``group=False`` skips
+    the grouping of identical rows, for a caller whose rows are already
+    distinct with their counts as ``weights`` (the seasonal clock groups its
+    customers once and refits on every step): the likelihood is the same,
+    only the sort is saved.
 
     Raises FitError when fewer than 2 customers have a repeat purchase, or when
     the optimiser does not converge (with its message); warns BoundaryWarning
@@ -515,7 +530,7 @@ def fit_bg_nbd(
     if repeaters < 2:
         raise FitError(f"BG/NBD needs at least 2 customers with a repeat purchase, got {repeaters}")
     scale = _time_scale(T_, w)
-    data = _BgNbdData.build(x_, t_x_, T_, w, scale)
+    data = _BgNbdData.build(x_, t_x_, T_, w, scale, group=group)
     total_weight = float(data.weight.sum())
 
     def objective(theta: FloatArray) -> tuple[float, FloatArray]:

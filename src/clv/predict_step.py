@@ -15,12 +15,16 @@ One writer per engine (:data:`WAREHOUSES`): :class:`PostgresPredictionWarehouse`
 reads with ``COPY (select ...) TO STDOUT`` and writes with ``COPY ... FROM
 STDIN`` (psycopg2's ``copy_expert``), the four tables replaced in one
 transaction, so a reader never sees parameters of one run beside scores of
-another. Spark is not written yet (:func:`warehouse_for` says so).
+another. :class:`SparkPredictionWarehouse` reads with ``DataFrame.toArrow()``
+and writes each table with ``saveAsTable`` (Parquet, overwritten): Spark has
+no transaction over four tables, so a reader there can see one table of the
+new run beside one of the last (README, "Probabilistic CLV").
 """
 
 from __future__ import annotations
 
 import io
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -38,11 +42,14 @@ __all__ = [
     "OUTPUT_SCHEMA",
     "OUTPUT_TABLES",
     "PostgresPredictionWarehouse",
+    "SparkPredictionWarehouse",
     "StepResult",
     "compute",
     "copy_csv",
     "postgres_column_type",
     "run",
+    "spark_column_type",
+    "spark_session_parameters",
     "warehouse_for",
 ]
 
@@ -99,24 +106,36 @@ def compute(frames: Mapping[str, pd.DataFrame]) -> dict[str, pa.Table]:
 # ------------------------------------------------------------------ COPY formats
 
 
+#: (Arrow type test, PostgreSQL type, Spark type) for the columns of :data:`OUTPUT_TABLES`:
+#: the marts' contract types on each engine (varchar, not text, which PostgreSQL's
+#: contract check rejects; Spark's TimestampType, not the timestamp_ntz a tz-less
+#: Arrow timestamp would otherwise become).
+_CONTRACT_TYPES = (
+    (pa.types.is_int64, "bigint", "bigint"),
+    (pa.types.is_integer, "integer", "int"),
+    (pa.types.is_float64, "double precision", "double"),
+    (pa.types.is_boolean, "boolean", "boolean"),
+    (pa.types.is_date32, "date", "date"),
+    (lambda t: pa.types.is_timestamp(t) and t.tz is None, "timestamp", "timestamp"),
+    (pa.types.is_string, "varchar", "string"),
+)
+
+
+def _column_type(arrow_type: pa.DataType, engine: str) -> str:
+    for matches, postgres, spark in _CONTRACT_TYPES:
+        if matches(arrow_type):
+            return postgres if engine == "PostgreSQL" else spark
+    raise UserError(f"clv predict: no {engine} type for Arrow type {arrow_type}")
+
+
 def postgres_column_type(arrow_type: pa.DataType) -> str:
     """The PostgreSQL type of a column of :data:`OUTPUT_TABLES`: the marts' contract types."""
-    if pa.types.is_int64(arrow_type):
-        return "bigint"
-    if pa.types.is_integer(arrow_type):
-        return "integer"
-    if pa.types.is_float64(arrow_type):
-        return "double precision"
-    if pa.types.is_boolean(arrow_type):
-        return "boolean"
-    if pa.types.is_date32(arrow_type):
-        return "date"
-    if pa.types.is_timestamp(arrow_type) and arrow_type.tz is None:
-        return "timestamp"
-    if pa.types.is_string(arrow_type):
-        # The marts' contracts say varchar; text would fail the contract check.
-        return "varchar"
-    raise UserError(f"clv predict: no PostgreSQL type for Arrow type {arrow_type}")
+    return _column_type(arrow_type, "PostgreSQL")
+
+
+def spark_column_type(arrow_type: pa.DataType) -> str:
+    """The Spark SQL type of a column of :data:`OUTPUT_TABLES`: the marts' contract types."""
+    return _column_type(arrow_type, "Spark")
 
 
 def copy_csv(table: pa.Table) -> bytes:
@@ -281,23 +300,100 @@ class PostgresPredictionWarehouse:
             connection.close()
 
 
+def spark_session_parameters(profiles: Any = None) -> dict[str, str]:
+    """The ``server_side_parameters`` of the dbt profile's ``spark`` output, rendered.
+
+    The step opens the same local warehouse and metastore as ``dbt build
+    --target spark`` (session method) because it reads them from the one place
+    they are written, profiles.yml; its ``env_var()`` calls are rendered with
+    the same environment (``CLV_SPARK_DIR``).
+    """
+    import jinja2
+    import yaml
+
+    from clv.paths import PROJECT_DIR
+
+    document = profiles or yaml.safe_load((PROJECT_DIR / "profiles.yml").read_text())
+    outputs = next(iter(document.values()))["outputs"]
+    missing = object()
+
+    def env_var(name: str, default: Any = missing) -> str:
+        if name in os.environ:
+            return os.environ[name]
+        if default is missing:
+            raise UserError(f"clv predict --target spark: set {name} (profiles.yml reads it)")
+        return str(default)
+
+    environment = jinja2.Environment(undefined=jinja2.StrictUndefined)
+    return {
+        key: environment.from_string(str(value)).render(env_var=env_var)
+        for key, value in outputs["spark"].get("server_side_parameters", {}).items()
+    }
+
+
+class SparkPredictionWarehouse:
+    """A Spark warehouse through a local session, configured as the dbt profile's ``spark``.
+
+    In a process where dbt-spark's session method already started Spark (the
+    portability test), ``getOrCreate`` returns that session. Otherwise it
+    starts one on the same warehouse directory and embedded metastore, which
+    Derby lets one process open at a time: run it after ``dbt build`` exits.
+    """
+
+    def __init__(self, session: Any = None) -> None:
+        require("spark", "pyspark", what="clv predict --target spark")
+        if session is None:
+            from pyspark.sql import SparkSession
+
+            builder = SparkSession.builder.enableHiveSupport()
+            for key, value in spark_session_parameters().items():
+                builder = builder.config(key, value)
+            session = builder.getOrCreate()
+        self.session = session
+
+    def __str__(self) -> str:
+        warehouse = self.session.conf.get("spark.sql.warehouse.dir", "?")
+        return f"Spark {self.session.version} (warehouse {warehouse})"
+
+    def read(self, relation: str, order_by: str) -> pd.DataFrame:
+        name = f"{INPUT_SCHEMA}.{relation}"
+        if not self.session.catalog.tableExists(name):
+            raise UserError(
+                f"{name} is missing in {self}: run the first dbt selection first"
+                " (README, 'Probabilistic CLV')"
+            )
+        table = self.session.sql(f"select * from {name} order by {order_by}").toArrow()
+        # Decimals (Spark's exact division) as doubles: the fits work in doubles.
+        fields = [
+            pa.field(f.name, pa.float64()) if pa.types.is_decimal(f.type) else f
+            for f in table.schema
+        ]
+        frame = table.cast(pa.schema(fields)).to_pandas(date_as_object=False)
+        return frame.rename(columns=FOLDED_NAMES)
+
+    def write(self, tables: Mapping[str, pa.Table]) -> None:
+        """Overwrite every table of ``tables`` in :data:`OUTPUT_SCHEMA` (Parquet), one by one."""
+        self.session.sql(f"create database if not exists {OUTPUT_SCHEMA}")
+        for name, table in tables.items():
+            schema = ", ".join(
+                f"`{field.name}` {spark_column_type(field.type)}" for field in table.schema
+            )
+            frame = self.session.createDataFrame(table.to_pandas(), schema=schema)
+            frame.write.mode("overwrite").format("parquet").saveAsTable(f"{OUTPUT_SCHEMA}.{name}")
+
+
 #: The engines ``clv predict`` writes to; DuckDB fits inside ``dbt build``.
-WAREHOUSES = {"postgres": PostgresPredictionWarehouse}
+WAREHOUSES = {"postgres": PostgresPredictionWarehouse, "spark": SparkPredictionWarehouse}
 
 
 def warehouse_for(target: str, **kwargs: Any) -> PredictionWarehouse:
     """The warehouse of ``target``; a :class:`UserError` for one the step does not serve."""
     if target == "duckdb":
         raise UserError(
-            "clv predict is for PostgreSQL: on DuckDB `dbt build` fits the models itself"
-        )
-    if target == "spark":
-        raise UserError(
-            "clv predict --target spark is not done yet (issue #12): on Spark the"
-            " predictions stay null; only --target postgres is written"
+            "clv predict is for PostgreSQL and Spark: on DuckDB `dbt build` fits the models itself"
         )
     if target not in WAREHOUSES:
-        raise UserError(f"clv predict: unknown target {target!r}; choose postgres")
+        raise UserError(f"clv predict: unknown target {target!r}; choose postgres or spark")
     return WAREHOUSES[target](**kwargs)
 
 

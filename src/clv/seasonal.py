@@ -264,7 +264,7 @@ def fit_seasonal_bg_nbd(
     while iterations < MAX_ITERATIONS:
         iterations += 1
         t_x, T = _summaries(index, gfirst, glast, end, unit)
-        fit = btyd.fit_bg_nbd(gx, t_x, T, weights, start=fit)
+        fit = btyd.fit_bg_nbd(gx, t_x, T, weights, start=fit, group=False)
         expected = _expected_repeats(
             fit, index, cohort_days, cohort_sizes.astype(np.float64), period_ends, unit
         )
@@ -283,7 +283,10 @@ def fit_seasonal_bg_nbd(
             break
     t_x, T = _summaries(index, gfirst, glast, end, unit)
     return SeasonalFit(
-        btyd.fit_bg_nbd(gx, t_x, T, weights, start=fit), index, "seasonal", iterations
+        btyd.fit_bg_nbd(gx, t_x, T, weights, start=fit, group=False),
+        index,
+        "seasonal",
+        iterations,
     )
 
 

@@ -1,11 +1,10 @@
 {#- The three prediction columns customer_clv shows, one row per customer of
     int_customers_scored: the BG/NBD + Gamma-Gamma scores that the mart
     customer_clv_predictions publishes, built by the dbt Python model on
-    DuckDB and written by `clv predict` on PostgreSQL (macro
-    predictions_relation). On a target with neither (Spark, until `clv
-    predict` has a Spark writer) it is empty with the same columns, so
-    customer_clv builds unchanged everywhere and its predictions stay null
-    there. -#}
+    DuckDB and written by `clv predict` on PostgreSQL and Spark (macro
+    predictions_relation). On a target with neither it is empty with the
+    same columns, so customer_clv builds unchanged everywhere and its
+    predictions stay null there. -#}
 with
 
 predictions as (

@@ -69,7 +69,7 @@ final as (
         cast(predicted_purchases as {{ type_double() }}) as predicted_purchases,
         cast(actual_purchases as {{ dbt.type_bigint() }}) as actual_purchases,
         cast(predicted_purchases / customers as {{ type_double() }}) as mean_predicted_purchases,
-        cast(actual_purchases * 1.0 / customers as {{ type_double() }}) as mean_actual_purchases,
+        cast(actual_purchases as {{ type_double() }}) / customers as mean_actual_purchases,
         cast(predicted_spend as {{ type_double() }}) as predicted_spend,
         cast(actual_spend as {{ type_double() }}) as actual_spend,
         cast(absolute_error / customers as {{ type_double() }}) as mean_absolute_error,

@@ -1,11 +1,13 @@
-"""``clv predict``: fit and score the probabilistic CLV models on PostgreSQL.
+"""``clv predict``: fit and score the probabilistic CLV models on PostgreSQL and Spark.
 
 Runs between two dbt selections on a target without dbt Python models
 (README, "Probabilistic CLV"): reads the SQL inputs the dbt Python models
 read on DuckDB, fits BG/NBD and Gamma-Gamma, scores, backtests, and writes
 the four tables into the schema ``predictions`` (the dbt source of the same
-name). The logic is :mod:`clv.predict_step`. The connection comes from the
-``CLV_PG_*`` variables of the dbt profile, as ``clv validate --target postgres``.
+name). The logic is :mod:`clv.predict_step`. The connection comes
+from the dbt profile's settings: the ``CLV_PG_*`` variables (as ``clv
+validate --target postgres``), or on Spark a local session on
+``CLV_SPARK_DIR``.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import os
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "predict",
-        help="Fit and score the probabilistic CLV models on PostgreSQL (between two dbt runs).",
+        help="Fit and score the probabilistic CLV on PostgreSQL or Spark (between dbt runs).",
         description=(
             "Read the prediction inputs (schema intermediate) from the warehouse, fit "
             "BG/NBD and Gamma-Gamma, score and backtest, and write the tables of the dbt "
@@ -31,7 +33,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default=None,
         help=(
             "where the warehouse lives (default: $CLV_TARGET); postgres reads CLV_PG_HOST, "
-            "CLV_PG_PORT, CLV_PG_USER, CLV_PG_PASSWORD, CLV_PG_DATABASE; spark is not done yet"
+            "CLV_PG_PORT, CLV_PG_USER, CLV_PG_PASSWORD, CLV_PG_DATABASE; spark a local session"
+            " on CLV_SPARK_DIR, as the dbt profile (run it after dbt exits: one Derby process)"
         ),
     )
     parser.set_defaults(func=run)
