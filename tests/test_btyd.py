@@ -10,6 +10,7 @@ evaluated at the same parameters (ours), set on lifetimes' fitter as params_.
 from __future__ import annotations
 
 import math
+import threading
 import warnings
 
 import numpy as np
@@ -329,6 +330,40 @@ def test_parameter_at_a_bound_warns():
     assert "parameter a ended at the optimiser's bound" in messages
     assert fit.a < 1e-4
     assert np.all(btyd.probability_alive(fit, x, T - 0.5, T) > 0.99)
+    # The fit keeps what it warned, so callers in threads need no warning filters.
+    assert fit.notes == tuple(str(w.message) for w in caught)
+    with warnings.catch_warnings(record=True) as silent:
+        warnings.simplefilter("always")
+        quiet = btyd.fit_bg_nbd(x, T - 0.5, T, warn=False)
+    assert silent == []
+    assert quiet.notes == fit.notes
+
+
+def test_blas_limit_is_restored_only_when_the_last_thread_leaves():
+    controller = btyd._blas_controller()
+    before = [info["num_threads"] for info in controller.info() if info["user_api"] == "blas"]
+    entered, release = threading.Barrier(3), threading.Event()
+    during = []
+
+    def fit_in_a_thread():
+        with btyd.one_blas_thread():
+            entered.wait()
+            release.wait()
+
+    threads = [threading.Thread(target=fit_in_a_thread) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    entered.wait()
+    with btyd.one_blas_thread():
+        during.append([i["num_threads"] for i in controller.info() if i["user_api"] == "blas"])
+    # The main thread has left; the other two are still inside: still one thread.
+    during.append([i["num_threads"] for i in controller.info() if i["user_api"] == "blas"])
+    release.set()
+    for thread in threads:
+        thread.join()
+    after = [info["num_threads"] for info in controller.info() if info["user_api"] == "blas"]
+    assert during == [[1] * len(before)] * 2
+    assert after == before
 
 
 # ------------------------------------------------------------------- errors

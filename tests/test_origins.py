@@ -142,3 +142,11 @@ def test_empty_purchases_give_an_empty_table_and_bad_settings_an_error():
     )
     with pytest.raises(origins.UserError, match="backtest_min_calibration_months must be"):
         origins.OriginSettings.from_frame(frame)
+
+
+def test_threads_give_the_same_table_as_one_thread(purchase_days):
+    """Origins are fitted in a thread pool; the table does not depend on how many."""
+    one = origins.origin_table(purchase_days, _settings(), workers=1)
+    four = origins.origin_table(purchase_days, _settings(), workers=4)
+    assert one.num_rows > 2
+    assert four.equals(one)

@@ -51,11 +51,14 @@ not pin down (at a bound, or in a flat direction), since the fit stands.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import math
+import threading
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -124,7 +127,10 @@ class BgNbdFit:
     (alpha in the time unit of the data); a, b: the beta distribution of dropout
     probabilities p; log_likelihood: total (weighted) log-likelihood at the
     parameters, in the units of the data; n_customers: customers (sum of
-    weights) fitted on; iterations: L-BFGS-B iterations.
+    weights) fitted on; iterations: L-BFGS-B iterations; notes: one sentence
+    per parameter that ended at the optimiser's bound (the BoundaryWarning's
+    text), so a caller can report them without catching warnings, which Python
+    3.11 keeps per process, not per thread.
     """
 
     r: float
@@ -134,6 +140,7 @@ class BgNbdFit:
     log_likelihood: float
     n_customers: int
     iterations: int
+    notes: tuple[str, ...] = ()
 
     def as_dict(self) -> dict[str, float]:
         """``{"r": .., "alpha": .., "a": .., "b": ..}``."""
@@ -156,6 +163,7 @@ class GammaGammaFit:
     log_likelihood: float
     n_customers: int
     iterations: int
+    notes: tuple[str, ...] = ()
 
     def as_dict(self) -> dict[str, float]:
         """``{"p": .., "q": .., "gamma": ..}``."""
@@ -326,17 +334,47 @@ def _blas_controller() -> ThreadpoolController:
     return ThreadpoolController()
 
 
+_blas_lock = threading.Lock()
+_blas_users = 0
+_blas_limiter: Any = None
+
+
+@contextlib.contextmanager
+def one_blas_thread() -> Iterator[None]:
+    """BLAS limited to one thread while any thread of this process is inside.
+
+    Nestable and safe across threads (the rolling-origin backtest fits origins
+    in a thread pool): the first to enter sets the limit, the last to leave
+    restores the original, so one fit ending cannot lift the limit from under
+    another.
+    """
+    global _blas_users, _blas_limiter
+    with _blas_lock:
+        if _blas_users == 0:
+            _blas_limiter = _blas_controller().limit(limits=1, user_api="blas")
+        _blas_users += 1
+    try:
+        yield
+    finally:
+        with _blas_lock:
+            _blas_users -= 1
+            if _blas_users == 0:
+                _blas_limiter.restore_original_limits()
+                _blas_limiter = None
+
+
 def _maximise(
     model: str,
     negative_mean_ll: Callable[[FloatArray], tuple[float, FloatArray]],
     starts: Sequence[FloatArray],
     names: Sequence[str],
-) -> tuple[FloatArray, int]:
+    warn: bool = True,
+) -> tuple[FloatArray, int, tuple[str, ...]]:
     """Log-parameters minimising ``negative_mean_ll`` from the first start that converges.
 
-    Returns them and the iterations taken. Raises FitError with the optimiser's
-    message if no start converges; warns (BoundaryWarning) if a parameter ends
-    at a bound.
+    Returns them, the iterations taken and a note per parameter at a bound.
+    Raises FitError with the optimiser's message if no start converges; warns
+    (BoundaryWarning) if a parameter ends at a bound, unless ``warn`` is false.
     """
     bounds = [(-LOG_BOUND, LOG_BOUND)] * len(names)
     failures = []
@@ -345,7 +383,7 @@ def _maximise(
         # L-BFGS-B calls BLAS on vectors of four: OpenBLAS's threads only wait
         # for each other (measured: a 5,000-customer fit took 0.12 s with two
         # threads on a busy 2-core machine, 0.011 s with one).
-        with _blas_controller().limit(limits=1, user_api="blas"):
+        with one_blas_thread():
             result = optimize.minimize(
                 negative_mean_ll,
                 start,
@@ -361,15 +399,16 @@ def _maximise(
         projected = np.where((at_low & (gradient > 0)) | (at_high & (gradient < 0)), 0.0, gradient)
         largest = float(np.max(np.abs(projected)))
         if math.isfinite(value) and (result.success or largest < GRADIENT_TOLERANCE):
-            for name, low, high, log_value in zip(names, at_low, at_high, theta, strict=True):
-                if low or high:
-                    warnings.warn(
-                        f"{model} parameter {name} ended at the optimiser's bound"
-                        f" (log {log_value:+.0f} in scaled units): the data do not identify it",
-                        BoundaryWarning,
-                        stacklevel=3,
-                    )
-            return theta, int(result.nit)
+            notes = tuple(
+                f"{model} parameter {name} ended at the optimiser's bound"
+                f" (log {log_value:+.0f} in scaled units): the data do not identify it"
+                for name, low, high, log_value in zip(names, at_low, at_high, theta, strict=True)
+                if low or high
+            )
+            if warn:
+                for note in notes:
+                    warnings.warn(note, BoundaryWarning, stacklevel=3)
+            return theta, int(result.nit), notes
         failures.append(
             f"{result.message} after {result.nit} iterations, largest gradient {largest:.2g}"
         )
@@ -503,6 +542,7 @@ def fit_bg_nbd(
     *,
     start: BgNbdFit | None = None,
     group: bool = True,
+    warn: bool = True,
 ) -> BgNbdFit:
     """Maximum-likelihood BG/NBD parameters (Fader, Hardie & Lee 2005).
 
@@ -518,7 +558,8 @@ def fit_bg_nbd(
     the grouping of identical rows, for a caller whose rows are already
     distinct with their counts as ``weights`` (the seasonal clock groups its
     customers once and refits on every step): the likelihood is the same,
-    only the sort is saved.
+    only the sort is saved. ``warn=False``: a parameter at a bound is only
+    in the fit's ``notes``.
 
     Raises FitError when fewer than 2 customers have a repeat purchase, or when
     the optimiser does not converge (with its message); warns BoundaryWarning
@@ -548,7 +589,9 @@ def fit_bg_nbd(
     if start is not None:
         r0, alpha0, a0, b0 = _bg_parameters(start)
         starts.insert(0, np.log([r0, alpha0 / scale, a0, b0]))
-    theta, iterations = _maximise("BG/NBD", objective, starts, ("r", "alpha", "a", "b"))
+    theta, iterations, notes = _maximise(
+        "BG/NBD", objective, starts, ("r", "alpha", "a", "b"), warn=warn
+    )
     r, alpha, a, b = np.exp(theta)
     log_likelihood = data.log_likelihood(theta, gradient=False)[0] - math.log(scale) * _dot(
         data.weight, data.x
@@ -561,6 +604,7 @@ def fit_bg_nbd(
         log_likelihood=float(log_likelihood),
         n_customers=round(float(w.sum())),
         iterations=iterations,
+        notes=notes,
     )
 
 
@@ -836,7 +880,7 @@ def gamma_gamma_log_likelihood(
 
 
 def fit_gamma_gamma(
-    x: ArrayLike, mean_value: ArrayLike, weights: ArrayLike | None = None
+    x: ArrayLike, mean_value: ArrayLike, weights: ArrayLike | None = None, *, warn: bool = True
 ) -> GammaGammaFit:
     """Maximum-likelihood Gamma-Gamma parameters (Fader, Hardie & Lee 2005, JMR 42(4)).
 
@@ -849,7 +893,8 @@ def fit_gamma_gamma(
     if the first does not converge.
 
     Raises FitError when fewer than 2 such rows remain (naming how many) or
-    the optimiser does not converge.
+    the optimiser does not converge; a parameter at a bound is warned
+    (BoundaryWarning, unless ``warn`` is false) and kept in the fit's ``notes``.
     """
     x_, z = _spend(x, mean_value)
     w = _weights(weights, len(x_))
@@ -869,7 +914,9 @@ def fit_gamma_gamma(
         return -value / customers, -grad / customers
 
     starts = [np.array([0.0, math.log(2.0), 0.0]), np.log([4.0, 4.0, 3.0])]
-    theta, iterations = _maximise("Gamma-Gamma", objective, starts, ("p", "q", "gamma"))
+    theta, iterations, notes = _maximise(
+        "Gamma-Gamma", objective, starts, ("p", "q", "gamma"), warn=warn
+    )
     p, q, g = np.exp(theta)
     log_likelihood = data.log_likelihood(theta, gradient=False)[0] - customers * math.log(scale)
     return GammaGammaFit(
@@ -879,6 +926,7 @@ def fit_gamma_gamma(
         log_likelihood=float(log_likelihood),
         n_customers=round(customers),
         iterations=iterations,
+        notes=notes,
     )
 
 

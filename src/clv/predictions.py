@@ -26,8 +26,7 @@ from __future__ import annotations
 
 import math
 import sys
-import warnings
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
@@ -211,7 +210,7 @@ def parameter_table(
 
         def fit_bg_nbd(summary=summary, x=x, t_x=t_x, T=T, clock=clock, fit_role=fit_role):
             if settings.clock == "calendar":
-                return btyd.fit_bg_nbd(x, t_x, T)
+                return btyd.fit_bg_nbd(x, t_x, T, warn=False)
             end = settings.calibration_end(fit_role)
             fitted = seasonal.fit_seasonal_bg_nbd(
                 summary["first_purchase_date"],
@@ -220,6 +219,7 @@ def parameter_table(
                 _repeat_days(summary, purchase_days, end),
                 end,
                 time_unit_days=settings.time_unit_days,
+                warn=False,
             )
             clock.update(index=fitted.index, status=f"{fitted.status} clock")
             return fitted.bg_nbd
@@ -230,7 +230,7 @@ def parameter_table(
 
         fits = {
             "bg_nbd": fit_bg_nbd,
-            "gamma_gamma": lambda x=x, spend=spend: btyd.fit_gamma_gamma(x, spend),
+            "gamma_gamma": lambda x=x, spend=spend: btyd.fit_gamma_gamma(x, spend, warn=False),
         }
         standard_errors = {
             "bg_nbd": bg_nbd_errors,
@@ -247,9 +247,7 @@ def parameter_table(
                 "fitted_at": fitted_at,
             }
             try:
-                with warnings.catch_warnings(record=True) as caught:
-                    warnings.simplefilter("always", btyd.BoundaryWarning)
-                    fit = fit_function()
+                fit = fit_function()
             except btyd.FitError as error:
                 message = f"{model} fit on the {fit_role} summary failed: {error}"
                 if settings.on_fit_failure == "error":
@@ -272,7 +270,7 @@ def parameter_table(
                 ]
                 continue
             errors = standard_errors[model](fit)
-            status = _converged_status(caught)
+            status = _converged_status(fit.notes)
             if model == "bg_nbd":
                 status = f"{status}; {clock['status']}"
             rows += [
@@ -366,14 +364,15 @@ def _finite_or_null(value: float) -> float | None:
     return value if math.isfinite(value) else None
 
 
-def _converged_status(caught: list[warnings.WarningMessage]) -> str:
+def _converged_status(notes: Sequence[str]) -> str:
     """``converged``, or ``converged; <why>`` when a parameter ended at a bound.
 
     A parameter at the optimiser's bound is one the data do not identify (for
     example nobody seems to drop out): the fit is usable, but the row says so
-    and the dbt test on fit_status warns.
+    and the dbt test on fit_status warns. The notes come from the fit, not
+    from catching its warnings: dbt runs the Python models in threads, and
+    Python 3.11's warning filters belong to the process.
     """
-    notes = [str(w.message) for w in caught if issubclass(w.category, btyd.BoundaryWarning)]
     return "; ".join(["converged", *notes])
 
 

@@ -197,6 +197,7 @@ def fit_seasonal_bg_nbd(
     calibration_end: object,
     *,
     time_unit_days: float = 1.0,
+    warn: bool = True,
 ) -> SeasonalFit:
     """BG/NBD on the seasonal clock estimated from the calibration data (module docstring).
 
@@ -206,7 +207,9 @@ def fit_seasonal_bg_nbd(
     every customer up to ``calibration_end`` (its length is Σx). Time in the fit is
     seasonal days / ``time_unit_days``. Falls back to the calendar clock, with the
     reason in ``status``, when the history is too short or a week too thin.
-    Raises :class:`clv.btyd.FitError` when even the calendar fit fails.
+    Raises :class:`clv.btyd.FitError` when even the calendar fit fails. A
+    parameter at a bound in the last fit is in ``bg_nbd.notes`` (and warned
+    unless ``warn`` is false); the rounds before it say nothing.
     """
     first = day_numbers(first_purchase_day)
     last = day_numbers(last_purchase_day)
@@ -230,7 +233,7 @@ def fit_seasonal_bg_nbd(
     def calendar(why: str) -> SeasonalFit:
         flat = SeasonalIndex.flat()
         t_x, T = _summaries(flat, first, last, end, unit)
-        return SeasonalFit(btyd.fit_bg_nbd(x_, t_x, T), flat, f"calendar ({why})", 0)
+        return SeasonalFit(btyd.fit_bg_nbd(x_, t_x, T, warn=warn), flat, f"calendar ({why})", 0)
 
     if len(first) and (x_.min() < 0 or x_.max() >= 2**20 or first.min() < 0):
         raise btyd.InvalidInputError("x must be 0 to 2**20 and days after 1970-01-01")
@@ -264,7 +267,7 @@ def fit_seasonal_bg_nbd(
     while iterations < MAX_ITERATIONS:
         iterations += 1
         t_x, T = _summaries(index, gfirst, glast, end, unit)
-        fit = btyd.fit_bg_nbd(gx, t_x, T, weights, start=fit, group=False)
+        fit = btyd.fit_bg_nbd(gx, t_x, T, weights, start=fit, group=False, warn=False)
         expected = _expected_repeats(
             fit, index, cohort_days, cohort_sizes.astype(np.float64), period_ends, unit
         )
@@ -283,7 +286,7 @@ def fit_seasonal_bg_nbd(
             break
     t_x, T = _summaries(index, gfirst, glast, end, unit)
     return SeasonalFit(
-        btyd.fit_bg_nbd(gx, t_x, T, weights, start=fit, group=False),
+        btyd.fit_bg_nbd(gx, t_x, T, weights, start=fit, group=False, warn=warn),
         index,
         "seasonal",
         iterations,
