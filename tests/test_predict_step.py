@@ -71,15 +71,35 @@ def test_frame_from_copy_refuses_a_type_it_does_not_read():
 
 
 @pytest.mark.unit
-def test_the_written_columns_have_the_marts_contract_types():
+@pytest.mark.parametrize(
+    ("column_type", "expected", "engine", "unreadable"),
+    [
+        (
+            predict_step.postgres_column_type,
+            {"bigint", "double precision", "varchar", "date", "timestamp"},
+            "PostgreSQL",
+            pa.timestamp("us", tz="UTC"),
+        ),
+        (
+            predict_step.spark_column_type,
+            {"bigint", "double", "string", "date", "timestamp"},
+            "Spark",
+            pa.binary(),
+        ),
+    ],
+    ids=["postgres", "spark"],
+)
+def test_the_written_columns_have_the_marts_contract_types(
+    column_type, expected, engine, unreadable
+):
     types = {
-        predict_step.postgres_column_type(field.type)
+        column_type(field.type)
         for schema in predict_step.OUTPUT_TABLES.values()
         for field in schema
     }
-    assert types == {"bigint", "double precision", "varchar", "date", "timestamp"}
-    with pytest.raises(UserError, match="no PostgreSQL type"):
-        predict_step.postgres_column_type(pa.timestamp("us", tz="UTC"))
+    assert types == expected
+    with pytest.raises(UserError, match=f"no {engine} type"):
+        column_type(unreadable)
 
 
 @pytest.mark.unit
@@ -92,18 +112,6 @@ def test_duckdb_and_unknown_targets_are_refused_with_a_reason(capsys, monkeypatc
     assert cli.main(["predict"]) == 2
     assert "fits the models itself" in capsys.readouterr().err
     assert set(predict_step.WAREHOUSES) == {"postgres", "spark"}
-
-
-@pytest.mark.unit
-def test_the_spark_columns_have_the_marts_contract_types():
-    types = {
-        predict_step.spark_column_type(field.type)
-        for schema in predict_step.OUTPUT_TABLES.values()
-        for field in schema
-    }
-    assert types == {"bigint", "double", "string", "date", "timestamp"}
-    with pytest.raises(UserError, match="no Spark type"):
-        predict_step.spark_column_type(pa.binary())
 
 
 @pytest.mark.unit
