@@ -1,3 +1,8 @@
+{#- A table, not the folder's view: int_cohort_months_aggregated and
+    int_customer_equity_scope_months_aggregated and 7 data tests read it; as a view each would
+    compute it again (at a million customers the tests re-ran it once per test). -#}
+{{ config(materialized='table') }}
+
 {#- One row per customer per month from the customer's cohort month to the
     reporting period's as_of_month (the dbt_shopify cohort grain): the month's
     valid orders and amounts, and whether the customer is active at the

@@ -1,3 +1,7 @@
+{#- A table, not the folder's view: email_subscriber_ltv and 3 data tests read it; as a view each
+    would compute it again (at a million customers the tests re-ran it once per test). -#}
+{{ config(materialized='table') }}
+
 {#- One row per subscription cohort month (month of the first subscribe):
     the inputs of the email subscriber LTV formula. -#}
 with

@@ -1,3 +1,7 @@
+{#- A table, not the folder's view: int_email_subscribers_valued and 10 data tests read it; as a
+    view each would compute it again (at a million customers the tests re-ran it once per test). -#}
+{{ config(materialized='table') }}
+
 {#- One row per valid order attributed to email: utm_source = 'email' and
     placed within var('email_attribution_window_days') days after an email
     was delivered to a subscriber who is the order's customer. The order goes

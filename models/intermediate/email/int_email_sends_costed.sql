@@ -1,3 +1,8 @@
+{#- A table, not the folder's view: int_email_orders_attributed and int_email_subscribers_valued and
+    8 data tests read it; as a view each would compute it again (at a million customers the tests
+    re-ran it once per test). -#}
+{{ config(materialized='table') }}
+
 {#- One row per email sent to a subscriber on or before the as_of_date, with
     its share of the email spend. A campaign's own costs (creative, list
     rental) are split equally over its sends; platform costs (no campaign)

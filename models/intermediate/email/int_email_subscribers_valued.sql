@@ -1,3 +1,8 @@
+{#- A table, not the folder's view: email_subscribers and int_email_cohorts_summarised and 3 data
+    tests read it; as a view each would compute it again (at a million customers the tests re-ran it
+    once per test). -#}
+{{ config(materialized='table') }}
+
 {#- One row per email subscriber: their dates, the emails they got, the
     spend allocated to those emails and the orders attributed to them. -#}
 with

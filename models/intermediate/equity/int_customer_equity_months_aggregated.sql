@@ -1,3 +1,7 @@
+{#- A table, not the folder's view: customer_equity_monthly and 3 data tests read it; as a view each
+    would compute it again (at a million customers the tests re-ran it once per test). -#}
+{{ config(materialized='table') }}
+
 {#- One row per month of the all_months spine: the inputs of the customer
     equity mart, which are scope 'all' of
     int_customer_equity_scope_months_aggregated (one computation for the

@@ -1,3 +1,7 @@
+{#- A table, not the folder's view: churn_by_category_breadth and 10 data tests read it; as a view
+    each would compute it again (at a million customers the tests re-ran it once per test). -#}
+{{ config(materialized='table') }}
+
 {#- One row per customer with a valid order on or before the as_of_date: how
     many distinct product categories they have bought, their valid orders
     and lifetime gross margin, and whether they have churned (no valid order
