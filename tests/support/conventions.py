@@ -286,20 +286,9 @@ TOO_MANY_PARENTS_EXCEPTIONS = {
 }
 
 #: fct_chained_views_dependencies: models above a chain of more than MAX_VIEW_CHAIN
-#: views or ephemerals, and the depth they have (staging views, the as-of views and the
-#: view-materialised intermediates stack up). Which intermediate to materialise as a
-#: table is a speed decision, measured at scale in issue 17; until then these stay.
-CHAINED_VIEWS_EXCEPTIONS = {
-    "churn_by_category_breadth": 5,
-    "email_subscriber_ltv": 7,
-    "email_subscribers": 6,
-    "int_cohort_months_aggregated": 5,
-    # A table since issue 13 (it feeds both equity marts), so customer_equity_monthly and
-    # int_customer_equity_months_aggregated above it are no longer exceptions.
-    "int_customer_equity_scope_months_aggregated": 5,
-    "int_email_cohorts_summarised": 6,
-    "int_email_subscribers_valued": 5,
-}
+#: views or ephemerals, and the depth they have. None since issue 17 made the heavy
+#: intermediates tables (the tests re-ran them once per test at a million customers).
+CHAINED_VIEWS_EXCEPTIONS: dict[str, int] = {}
 
 #: fct_rejoining_of_upstream_concepts: (in-between model, child) pairs where the child
 #: reads a parent and also the parent's child B, B having no other child.
