@@ -131,28 +131,55 @@
 {%- endmacro %}
 
 
-{% macro duplicate_rank(key_columns) -%}
-    {#- Rule 9 (duplicate_key): rank the rows of one key among the rows that
-        passed rules 1-8 (row_rejection_reason is null). Rank 1 is the row
-        loaded first; ties go to the smallest raw_record text. Window
-        partitions group null key parts together, so a nullable key part
-        (email_spend.campaign_id) counts as one value. -#}
-    row_number() over (
+{% macro raw_record_if_rejected() -%}
+    {#- raw_record on a rejected row, null on a staged one: the last CTE of
+        every base model stores it so. The text is built for every row (rule
+        9 and raw_row_id read it) but only the audit shows it, and storing
+        it for every row doubled the largest base tables. Expects columns
+        raw_record and rejection_reason. -#}
+    case when rejection_reason is null then null else raw_record end
+{%- endmacro %}
+
+
+{% macro duplicate_window(key_columns) -%}
+    {#- The window of rule 9: one key's rows, apart by row_rejection_reason
+        (only rows that passed rules 1-8 compete), the first loaded first
+        and ties to the smallest raw_record text. duplicate_rank and
+        raw_row_id share it, so the engine sorts the rows once. -#}
+    (
         partition by row_rejection_reason, {{ key_columns | join(', ') }}
         order by loaded_at, raw_record
     )
 {%- endmacro %}
 
 
-{% macro raw_row_id(source_table) -%}
-    {#- A stable id for a raw row: md5 of its table, its text and its
-        position among identical copies of that text. Unique even when a raw
-        row is delivered twice, byte for byte. -#}
+{% macro duplicate_rank(key_columns) -%}
+    {#- Rule 9 (duplicate_key): rank the rows of one key among the rows that
+        passed rules 1-8 (row_rejection_reason is null). Rank 1 is the row
+        loaded first; ties go to the smallest raw_record text. Window
+        partitions group null key parts together, so a nullable key part
+        (email_spend.campaign_id) counts as one value. -#}
+    row_number() over {{ duplicate_window(key_columns) }}
+{%- endmacro %}
+
+
+{% macro raw_row_id(source_table, key_columns) -%}
+    {#- A stable id for a raw row: md5 of its table, its text, the first of
+        rules 1-8 it breaks (empty when none) and its position among
+        byte-identical copies. Identical copies are peers in rule 9's window
+        (same key, reason, loaded_at and text), so the position is
+        row_number() - rank() + 1 there: no second sort of the rows by their
+        text. The reason keeps two rows apart whose texts agree although
+        their raw values differ (an email in another case hashes alike).
+        Unique even when a raw row is delivered twice, byte for byte. -#}
     {{ dbt.hash(dbt.concat([
         "'" ~ source_table ~ "|'",
         "raw_record",
         "'|'",
-        "cast(row_number() over (partition by raw_record order by loaded_at) as " ~ dbt.type_string() ~ ")",
+        "coalesce(row_rejection_reason, '')",
+        "'|'",
+        "cast(row_number() over " ~ duplicate_window(key_columns) ~ " - rank() over "
+            ~ duplicate_window(key_columns) ~ " + 1 as " ~ dbt.type_string() ~ ")",
     ])) }}
 {%- endmacro %}
 

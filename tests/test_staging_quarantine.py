@@ -96,6 +96,21 @@ def test_rejected_rows_carry_a_reason_and_the_raw_record(warehouse):
     assert incomplete == 0
 
 
+@pytest.mark.parametrize("table", sorted(STAGING_MODELS))
+def test_only_rejected_rows_keep_their_raw_text(warehouse, table):
+    """raw_record_if_rejected: a staged row's raw_record is null, a rejected row's is not."""
+    source, name = table.split(".")
+    with connect_read_only(warehouse.database) as connection:
+        kept, staged, rejected_without = connection.execute(
+            "select count(raw_record) filter (where rejection_reason is null), "
+            "count(*) filter (where rejection_reason is null), "
+            "count(*) filter (where rejection_reason is not null and raw_record is null) "
+            f"from staging.base_{source}__{name}"
+        ).fetchone()
+    assert staged > 0
+    assert (kept, rejected_without) == (0, 0)
+
+
 def test_build_ran_data_tests_and_unit_tests(warehouse):
     """The build is not green by running nothing."""
     kinds = {}

@@ -1,3 +1,8 @@
+{#- A table, not the folder's view: int_customers_summarised_for_backtest and
+    int_customers_summarised_for_prediction and 15 data tests read it; as a view each would compute
+    it again (at a million customers the tests re-ran it once per test). -#}
+{{ config(materialized='table') }}
+
 {#- One row per fit role (prediction, backtest) and customer whose first
     purchase is on or before that role's calibration end
     (clv_model_settings): the BG/NBD summary of the calibration period

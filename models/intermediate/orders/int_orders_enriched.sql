@@ -1,3 +1,8 @@
+{#- A table, not the folder's view: 6 models (int_customer_months_spined,
+    int_customers_assigned_to_cohorts, ...) and 19 data tests read it; as a view each would compute
+    it again (at a million customers the tests re-ran it once per test). -#}
+{{ config(materialized='table') }}
+
 {#- One row per valid order (completed, not cancelled) with its net revenue,
     cost of goods and margin in the reporting currency. Definitions in
     DECISIONLOG.md, "Value marts (orders side)". Refunds count against the

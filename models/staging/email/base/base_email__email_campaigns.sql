@@ -45,11 +45,11 @@ ranked as (
     select
         *,
         {{ duplicate_rank(['campaign_id']) }} as key_rank,
-        {{ raw_row_id('email.email_campaigns') }} as raw_row_id
+        {{ raw_row_id('email.email_campaigns', ['campaign_id']) }} as raw_row_id
     from row_checks
 ),
 
-final as (
+decided as (
     select
         campaign_id,
         campaign_name,
@@ -67,6 +67,24 @@ final as (
         cast(null as {{ dbt.type_string() }}) as parent_source_table,
         cast(null as {{ dbt.type_string() }}) as parent_record_key
     from ranked
+),
+
+final as (
+    {# Only a rejected row keeps its raw text, for the audit (audit.rejected_rows):
+       a staged row is its typed columns. #}
+    select
+        campaign_id,
+        campaign_name,
+        campaign_purpose,
+        sent_at,
+        loaded_at,
+        raw_row_id,
+        record_key,
+        {{ raw_record_if_rejected() }} as raw_record,
+        rejection_reason,
+        parent_source_table,
+        parent_record_key
+    from decided
 )
 
 select * from final

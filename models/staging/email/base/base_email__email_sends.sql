@@ -61,7 +61,7 @@ ranked as (
     select
         *,
         {{ duplicate_rank(['campaign_id', 'subscriber_id']) }} as key_rank,
-        {{ raw_row_id('email.email_sends') }} as raw_row_id
+        {{ raw_row_id('email.email_sends', ['campaign_id', 'subscriber_id']) }} as raw_row_id
     from row_checks
 ),
 
@@ -91,7 +91,7 @@ checked as (
         on ranked.subscriber_id = subscribers.subscriber_id
 ),
 
-final as (
+decided as (
     {# Rule 10 rejections name the row they refer to (see audit.rejected_rows). #}
     select
         *,
@@ -100,6 +100,26 @@ final as (
             'rejection_reason', {'unknown_campaign': 'campaign_id', 'unknown_subscriber': 'subscriber_id'}
         ) }} as parent_record_key
     from checked
+),
+
+final as (
+    {# Only a rejected row keeps its raw text, for the audit (audit.rejected_rows):
+       a staged row is its typed columns. #}
+    select
+        campaign_id,
+        subscriber_id,
+        is_delivered,
+        is_opened,
+        is_clicked,
+        sent_at,
+        loaded_at,
+        raw_row_id,
+        record_key,
+        {{ raw_record_if_rejected() }} as raw_record,
+        rejection_reason,
+        parent_source_table,
+        parent_record_key
+    from decided
 )
 
 select * from final

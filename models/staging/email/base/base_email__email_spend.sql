@@ -66,7 +66,7 @@ ranked as (
     select
         *,
         {{ duplicate_rank(['spend_date', 'campaign_id', 'cost_type']) }} as key_rank,
-        {{ raw_row_id('email.email_spend') }} as raw_row_id
+        {{ raw_row_id('email.email_spend', ['spend_date', 'campaign_id', 'cost_type']) }} as raw_row_id
     from row_checks
 ),
 
@@ -94,13 +94,34 @@ checked as (
         on ranked.campaign_id = campaigns.campaign_id
 ),
 
-final as (
+decided as (
     {# Rule 10 rejections name the row they refer to (see audit.rejected_rows). #}
     select
         *,
         {{ rejected_reference_table('rejection_reason') }} as parent_source_table,
         {{ rejected_reference_key('rejection_reason', {'unknown_campaign': 'campaign_id'}) }} as parent_record_key
     from checked
+),
+
+final as (
+    {# Only a rejected row keeps its raw text, for the audit (audit.rejected_rows):
+       a staged row is its typed columns. #}
+    select
+        campaign_id,
+        cost_type,
+        currency_code,
+        rate_to_reporting_currency,
+        spend_amount_local,
+        spend_amount,
+        spend_date,
+        loaded_at,
+        raw_row_id,
+        record_key,
+        {{ raw_record_if_rejected() }} as raw_record,
+        rejection_reason,
+        parent_source_table,
+        parent_record_key
+    from decided
 )
 
 select * from final

@@ -55,7 +55,7 @@ ranked as (
     select
         *,
         {{ duplicate_rank(['subscriber_id', 'event_type', 'event_at']) }} as key_rank,
-        {{ raw_row_id('email.email_subscriptions') }} as raw_row_id
+        {{ raw_row_id('email.email_subscriptions', ['subscriber_id', 'event_type', 'event_at']) }} as raw_row_id
     from row_checks
 ),
 
@@ -82,13 +82,33 @@ checked as (
         on ranked.customer_id = customers.customer_id
 ),
 
-final as (
+decided as (
     {# Rule 10 rejections name the row they refer to (see audit.rejected_rows). #}
     select
         *,
         {{ rejected_reference_table('rejection_reason') }} as parent_source_table,
         {{ rejected_reference_key('rejection_reason', {'unknown_customer': 'customer_id'}) }} as parent_record_key
     from checked
+),
+
+final as (
+    {# Only a rejected row keeps its raw text, for the audit (audit.rejected_rows):
+       a staged row is its typed columns. #}
+    select
+        subscriber_id,
+        customer_id,
+        email_hash,
+        event_type,
+        signup_source,
+        event_at,
+        loaded_at,
+        raw_row_id,
+        record_key,
+        {{ raw_record_if_rejected() }} as raw_record,
+        rejection_reason,
+        parent_source_table,
+        parent_record_key
+    from decided
 )
 
 select * from final

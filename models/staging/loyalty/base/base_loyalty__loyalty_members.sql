@@ -47,7 +47,7 @@ ranked as (
     select
         *,
         {{ duplicate_rank(['customer_id']) }} as key_rank,
-        {{ raw_row_id('loyalty.loyalty_members') }} as raw_row_id
+        {{ raw_row_id('loyalty.loyalty_members', ['customer_id']) }} as raw_row_id
     from row_checks
 ),
 
@@ -72,13 +72,30 @@ checked as (
         on ranked.customer_id = customers.customer_id
 ),
 
-final as (
+decided as (
     {# Rule 10 rejections name the row they refer to (see audit.rejected_rows). #}
     select
         *,
         {{ rejected_reference_table('rejection_reason') }} as parent_source_table,
         {{ rejected_reference_key('rejection_reason', {'unknown_customer': 'customer_id'}) }} as parent_record_key
     from checked
+),
+
+final as (
+    {# Only a rejected row keeps its raw text, for the audit (audit.rejected_rows):
+       a staged row is its typed columns. #}
+    select
+        customer_id,
+        loyalty_tier,
+        enrolled_at,
+        loaded_at,
+        raw_row_id,
+        record_key,
+        {{ raw_record_if_rejected() }} as raw_record,
+        rejection_reason,
+        parent_source_table,
+        parent_record_key
+    from decided
 )
 
 select * from final

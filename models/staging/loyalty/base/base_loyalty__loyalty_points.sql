@@ -119,7 +119,7 @@ settled as (
         on checked.raw_row_id = lost_earns.raw_row_id
 ),
 
-final as (
+decided as (
     select
         entry_id,
         customer_id,
@@ -149,6 +149,28 @@ final as (
             ) }}
         end as parent_record_key
     from settled
+),
+
+final as (
+    {# Only a rejected row keeps its raw text, for the audit (audit.rejected_rows):
+       a staged row is its typed columns. #}
+    select
+        entry_id,
+        customer_id,
+        order_id,
+        entry_type,
+        points,
+        points_balance_before,
+        entry_at,
+        loaded_at,
+        raw_row_id,
+        record_key,
+        {{ raw_record_if_rejected() }} as raw_record,
+        points_delta,
+        rejection_reason,
+        parent_source_table,
+        parent_record_key
+    from decided
 )
 
 select * from final

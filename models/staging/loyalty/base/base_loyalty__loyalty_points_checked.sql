@@ -71,7 +71,7 @@ ranked as (
     select
         *,
         {{ duplicate_rank(['entry_id']) }} as key_rank,
-        {{ raw_row_id('loyalty.loyalty_points') }} as raw_row_id
+        {{ raw_row_id('loyalty.loyalty_points', ['entry_id']) }} as raw_row_id
     from row_checks
 ),
 

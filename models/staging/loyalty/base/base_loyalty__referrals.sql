@@ -58,7 +58,7 @@ ranked as (
     select
         *,
         {{ duplicate_rank(['referral_id']) }} as key_rank,
-        {{ raw_row_id('loyalty.referrals') }} as raw_row_id
+        {{ raw_row_id('loyalty.referrals', ['referral_id']) }} as raw_row_id
     from row_checks
 ),
 
@@ -92,7 +92,7 @@ checked as (
         on ranked.referred_customer_id = referred_customers.customer_id
 ),
 
-final as (
+decided as (
     {# Rule 10 rejections name the row they refer to (see audit.rejected_rows):
        the referrer when it is unknown, else the referred customer. #}
     select
@@ -110,6 +110,25 @@ final as (
         {{ rejected_reference_key('rejection_reason', {'unknown_customer': 'checked_customer_id'}) }}
             as parent_record_key
     from checked
+),
+
+final as (
+    {# Only a rejected row keeps its raw text, for the audit (audit.rejected_rows):
+       a staged row is its typed columns. #}
+    select
+        referral_id,
+        referrer_customer_id,
+        referred_customer_id,
+        referred_email_hash,
+        referred_at,
+        loaded_at,
+        raw_row_id,
+        record_key,
+        {{ raw_record_if_rejected() }} as raw_record,
+        rejection_reason,
+        parent_source_table,
+        parent_record_key
+    from decided
 )
 
 select * from final

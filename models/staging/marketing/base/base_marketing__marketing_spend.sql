@@ -63,11 +63,11 @@ ranked as (
     select
         *,
         {{ duplicate_rank(['spend_month', 'channel', 'spend_purpose']) }} as key_rank,
-        {{ raw_row_id('marketing.marketing_spend') }} as raw_row_id
+        {{ raw_row_id('marketing.marketing_spend', ['spend_month', 'channel', 'spend_purpose']) }} as raw_row_id
     from row_checks
 ),
 
-final as (
+decided as (
     select
         channel,
         spend_purpose,
@@ -88,6 +88,27 @@ final as (
         cast(null as {{ dbt.type_string() }}) as parent_source_table,
         cast(null as {{ dbt.type_string() }}) as parent_record_key
     from ranked
+),
+
+final as (
+    {# Only a rejected row keeps its raw text, for the audit (audit.rejected_rows):
+       a staged row is its typed columns. #}
+    select
+        channel,
+        spend_purpose,
+        currency_code,
+        rate_to_reporting_currency,
+        spend_amount_local,
+        spend_month,
+        loaded_at,
+        raw_row_id,
+        record_key,
+        {{ raw_record_if_rejected() }} as raw_record,
+        spend_amount,
+        rejection_reason,
+        parent_source_table,
+        parent_record_key
+    from decided
 )
 
 select * from final

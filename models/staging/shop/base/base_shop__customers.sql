@@ -57,11 +57,11 @@ ranked as (
     select
         *,
         {{ duplicate_rank(['customer_id']) }} as key_rank,
-        {{ raw_row_id('shop.customers') }} as raw_row_id
+        {{ raw_row_id('shop.customers', ['customer_id']) }} as raw_row_id
     from row_checks
 ),
 
-final as (
+decided as (
     select
         customer_id,
         referred_by_customer_id,
@@ -81,6 +81,26 @@ final as (
         cast(null as {{ dbt.type_string() }}) as parent_source_table,
         cast(null as {{ dbt.type_string() }}) as parent_record_key
     from ranked
+),
+
+final as (
+    {# Only a rejected row keeps its raw text, for the audit (audit.rejected_rows):
+       a staged row is its typed columns. #}
+    select
+        customer_id,
+        referred_by_customer_id,
+        email_hash,
+        country_code,
+        acquisition_channel,
+        created_at,
+        loaded_at,
+        raw_row_id,
+        record_key,
+        {{ raw_record_if_rejected() }} as raw_record,
+        rejection_reason,
+        parent_source_table,
+        parent_record_key
+    from decided
 )
 
 select * from final

@@ -61,7 +61,7 @@ ranked as (
     select
         *,
         {{ duplicate_rank(['order_id', 'line_number']) }} as key_rank,
-        {{ raw_row_id('shop.order_items') }} as raw_row_id
+        {{ raw_row_id('shop.order_items', ['order_id', 'line_number']) }} as raw_row_id
     from row_checks
 ),
 
@@ -94,13 +94,39 @@ checked as (
         on ranked.order_id = orders.order_id
 ),
 
-final as (
+decided as (
     {# Rule 10 rejections name the row they refer to (see audit.rejected_rows). #}
     select
         *,
         {{ rejected_reference_table('rejection_reason') }} as parent_source_table,
         {{ rejected_reference_key('rejection_reason', {'unknown_order': 'order_id'}) }} as parent_record_key
     from checked
+),
+
+final as (
+    {# Only a rejected row keeps its raw text, for the audit (audit.rejected_rows):
+       a staged row is its typed columns. #}
+    select
+        order_id,
+        line_number,
+        sku,
+        category,
+        currency_code,
+        quantity,
+        unit_price_local,
+        unit_cost_local,
+        unit_price,
+        unit_cost,
+        line_revenue,
+        line_cost,
+        loaded_at,
+        raw_row_id,
+        record_key,
+        {{ raw_record_if_rejected() }} as raw_record,
+        rejection_reason,
+        parent_source_table,
+        parent_record_key
+    from decided
 )
 
 select * from final

@@ -84,7 +84,7 @@ ranked as (
     select
         *,
         {{ duplicate_rank(['order_id']) }} as key_rank,
-        {{ raw_row_id('shop.orders') }} as raw_row_id
+        {{ raw_row_id('shop.orders', ['order_id']) }} as raw_row_id
     from row_checks
 ),
 
@@ -122,13 +122,43 @@ checked as (
         on ranked.customer_id = customers.customer_id
 ),
 
-final as (
+decided as (
     {# Rule 10 rejections name the row they refer to (see audit.rejected_rows). #}
     select
         *,
         {{ rejected_reference_table('rejection_reason') }} as parent_source_table,
         {{ rejected_reference_key('rejection_reason', {'unknown_customer': 'customer_id'}) }} as parent_record_key
     from checked
+),
+
+final as (
+    {# Only a rejected row keeps its raw text, for the audit (audit.rejected_rows):
+       a staged row is its typed columns. #}
+    select
+        order_id,
+        customer_id,
+        status,
+        currency_code,
+        utm_source,
+        utm_campaign,
+        rate_to_reporting_currency,
+        order_total_local,
+        order_total,
+        discount_amount,
+        shipping_amount,
+        tax_amount,
+        fulfillment_cost,
+        is_completed,
+        is_cancelled,
+        ordered_at,
+        loaded_at,
+        raw_row_id,
+        record_key,
+        {{ raw_record_if_rejected() }} as raw_record,
+        rejection_reason,
+        parent_source_table,
+        parent_record_key
+    from decided
 )
 
 select * from final
