@@ -58,7 +58,8 @@ as the ``flock`` does on DuckDB):
   the publication gives way first. Under the locks the tables, their
   invocation comments and the grants are checked again; then ``ALTER SCHEMA
   marts RENAME TO marts_retired``, ``ALTER SCHEMA marts_build RENAME TO
-  marts``, ``GRANT USAGE ON SCHEMA marts`` to the reader roles. A view
+  marts``, ``GRANT USAGE ON SCHEMA marts`` to the reader roles, and the
+  grants checked once more, USAGE included (gate ``grants``). A view
   outside ``test_failures`` that reads the retired tables (a view is bound
   to its tables, not their names) makes the publication refuse (gate
   ``swap``), naming it; otherwise ``DROP SCHEMA marts_retired CASCADE``
@@ -343,8 +344,13 @@ def _check_personal_data(cursor: Any, schema: str, tables: Sequence[str]) -> Non
         raise PublishRefused(gate, f"email-like values in {', '.join(hits)}")
 
 
-def _check_grants(cursor: Any, schema: str, tables: Sequence[str], roles: Sequence[str]) -> None:
-    """Gate ``grants``: each reader role may SELECT every table of ``schema``, and only that."""
+def _check_grants(
+    cursor: Any, schema: str, tables: Sequence[str], roles: Sequence[str], usage: bool = False
+) -> None:
+    """Gate ``grants``: each reader role may SELECT every table of ``schema``, and only that.
+
+    With ``usage``, each must also have USAGE on the schema (the published one).
+    """
     gate = "grants"
     if not roles:
         raise PublishRefused(
@@ -361,9 +367,16 @@ def _check_grants(cursor: Any, schema: str, tables: Sequence[str], roles: Sequen
         if row[0]:
             problems.append(f"role {role} is a superuser")
             continue
-        cursor.execute("select has_schema_privilege(%s, %s, 'CREATE')", [role, schema])
-        if cursor.fetchone()[0]:
+        cursor.execute(
+            "select has_schema_privilege(%(role)s, %(schema)s, 'CREATE'), "
+            "has_schema_privilege(%(role)s, %(schema)s, 'USAGE')",
+            {"role": role, "schema": schema},
+        )
+        create, may_use = cursor.fetchone()
+        if create:
             problems.append(f"{role} may CREATE in schema {schema}")
+        if usage and not may_use:
+            problems.append(f"{role} has no USAGE on schema {schema}")
         for table in tables:
             relation = f"{quote(schema)}.{quote(table)}"
             checks = ", ".join(
@@ -574,6 +587,8 @@ def _swap(connection: Any, gated: _Gated, deadline: float) -> int:
             cursor.execute(f"alter schema {quote(build)} rename to {quote(published)}")
             for role in gated.roles:
                 cursor.execute(f"grant usage on schema {quote(published)} to {quote(role)}")
+            # Before commit: the readers can read every published relation, and only read it.
+            _check_grants(cursor, published, [*gated.relations, LOG_TABLE], gated.roles, usage=True)
             if retiring:
                 readers = [
                     view
