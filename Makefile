@@ -67,10 +67,16 @@ validate-raw: $(STAMP)  ## Gate: great-expectations checks on the raw files, bef
 build: $(STAMP)  ## Run dbt build on the default (DuckDB) target.
 	CLV_RAW_DIR=$(abspath $(RAW_DIR)) $(DBT) build $(DBT_FLAGS)
 
-build-postgres: $(STAMP)  ## dbt build on PostgreSQL (CLV_PG_* variables, [postgres] extra) around clv predict.
+# The first selection's run_results.json, kept for `clv publish --target postgres`
+# (the second selection overwrites target/run_results.json).
+PG_FIRST_RESULTS := target/run_results_before_predict.json
+
+build-postgres: $(STAMP)  ## dbt build on PostgreSQL (CLV_PG_* variables, [postgres] extra) around clv predict, then publish the marts.
 	CLV_TARGET=postgres CLV_RAW_DIR=$(abspath $(RAW_DIR)) $(DBT) build $(DBT_FLAGS) --exclude "source:predictions+"
+	cp target/run_results.json $(PG_FIRST_RESULTS)
 	CLV_TARGET=postgres $(BIN)/clv predict --target postgres
 	CLV_TARGET=postgres CLV_RAW_DIR=$(abspath $(RAW_DIR)) $(DBT) build $(DBT_FLAGS) --select "source:predictions+"
+	CLV_TARGET=postgres $(BIN)/clv publish --target postgres --run-results $(PG_FIRST_RESULTS) --run-results target/run_results.json
 
 build-spark: $(STAMP)  ## dbt build on local Spark (CLV_SPARK_DIR, [spark] extra, Java 17) around clv predict.
 	CLV_TARGET=spark CLV_RAW_DIR=$(abspath $(RAW_DIR)) $(DBT) run-operation load_raw_spark $(DBT_FLAGS)

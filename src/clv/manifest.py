@@ -22,7 +22,14 @@ CHECKED_SCHEMAS = {"staging": "stg_", "marts": ""}
 
 @dataclass(frozen=True)
 class ModelContract:
-    """What the manifest says one model builds: its relation and its declared columns."""
+    """What the manifest says one model builds: its relation and its declared columns.
+
+    ``schema`` is the model's schema as the project names it (its ``+schema``,
+    such as ``marts``), ``built_in`` the schema dbt built it into: the same,
+    except for the marts on PostgreSQL, built into ``marts_build`` until
+    ``clv publish --target postgres`` renames that schema to ``marts``
+    (macro generate_schema_name).
+    """
 
     schema: str
     name: str
@@ -33,6 +40,14 @@ class ModelContract:
     source: str | None = None
     #: Why the model may be empty (its YAML's ``config.meta.may_be_empty``), else None.
     may_be_empty: str | None = None
+    #: The schema dbt built it into (default: ``schema``).
+    built_in: str | None = None
+    #: The roles its ``grants`` config lets SELECT it (PostgreSQL's marts: clv_bi).
+    select_grantees: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.built_in is None:
+            object.__setattr__(self, "built_in", self.schema)
 
     @property
     def relation_name(self) -> str:
@@ -49,6 +64,19 @@ class DbtManifest:
     sources: tuple[str, ...] = ()
     #: ``"schema.name"`` of the project's models disabled on this build's target.
     disabled: tuple[str, ...] = ()
+
+    def built_in(self, schema: str) -> str:
+        """The schema dbt built the models of ``schema`` into (``schema`` if it has none).
+
+        Raises :class:`UserError` when they were built into more than one.
+        """
+        built = {model.built_in for model in self.models if model.schema == schema}
+        if len(built) > 1:
+            raise UserError(
+                f"the models of schema {schema} were built into several schemas: "
+                f"{', '.join(sorted(map(str, built)))}"
+            )
+        return str(built.pop()) if built else schema
 
     def in_schema(self, schema: str) -> list[ModelContract]:
         """The models built into ``schema`` that get a suite, sorted by name."""
@@ -97,7 +125,9 @@ class DbtManifest:
             from_sources = source_of(unique_id)
             models.append(
                 ModelContract(
-                    schema=node["schema"],
+                    # The +schema it is configured with (marts), where dbt built it.
+                    schema=config.get("schema") or node["schema"],
+                    built_in=node["schema"],
                     name=node.get("alias") or node["name"],
                     columns={
                         column.get("name", key): column.get("data_type")
@@ -106,6 +136,7 @@ class DbtManifest:
                     contract_enforced=bool(config.get("contract", {}).get("enforced")),
                     source=next(iter(from_sources)) if len(from_sources) == 1 else None,
                     may_be_empty=config.get("meta", {}).get("may_be_empty"),
+                    select_grantees=_grantees(config.get("grants"), "select"),
                 )
             )
         disabled = sorted(
@@ -120,6 +151,14 @@ class DbtManifest:
             tuple(sorted(f"{s['source_name']}.{s['name']}" for s in sources.values() if own(s))),
             tuple(disabled),
         )
+
+
+def _grantees(grants: object, privilege: str) -> tuple[str, ...]:
+    """The roles of a node's ``grants`` config for ``privilege`` (a role or a list of them)."""
+    if not isinstance(grants, Mapping):
+        return ()
+    roles = grants.get(privilege) or ()
+    return (roles,) if isinstance(roles, str) else tuple(roles)
 
 
 def load_manifest(path: Path) -> DbtManifest:

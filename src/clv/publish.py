@@ -155,19 +155,24 @@ Checks = Callable[[Path, Path], CheckReport]
 class PublishRefused(UserError):
     """A gate failed or the copy could not be made; the published file is unchanged."""
 
-    def __init__(self, gate: str, reason: str) -> None:
+    def __init__(self, gate: str, reason: str, unchanged: str = "published file") -> None:
         self.gate = gate
         self.reason = reason
         super().__init__(
-            f"publish refused, gate '{gate}' failed: {reason} (published file left unchanged)"
+            f"publish refused, gate '{gate}' failed: {reason} ({unchanged} left unchanged)"
         )
 
 
 @dataclass(frozen=True)
 class Publication:
-    """One publication made by :func:`publish` (its row of the publication log)."""
+    """One publication made by :func:`publish` (its row of the publication log).
 
-    published: Path
+    :func:`clv.publish_postgres.publish_postgres` returns one too: there
+    ``published`` names the database and schema, ``lock_attempts`` counts the
+    transactions it took to lock the marts away from their readers.
+    """
+
+    published: Path | str
     publication_id: int
     published_at: datetime
     as_of_date: date | None
@@ -178,6 +183,7 @@ class Publication:
     checks_passed: str
     dbt_invocation_id: str | None
     elapsed_seconds: float = field(default=0.0, compare=False)
+    lock_attempts: int = field(default=1, compare=False)
 
 
 def published_path() -> Path:

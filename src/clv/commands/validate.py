@@ -74,6 +74,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         ),
     )
     parser.add_argument(
+        "--marts-schema",
+        default=None,
+        metavar="SCHEMA",
+        help=(
+            "schema to read the marts from (default: where the manifest says dbt built them: "
+            "marts, or on PostgreSQL marts_build until `clv publish --target postgres` renames "
+            "it; pass marts there to check the published marts)"
+        ),
+    )
+    parser.add_argument(
         "--docs-dir",
         type=Path,
         default=None,
@@ -107,6 +117,7 @@ def run(args: argparse.Namespace) -> int:
         target=args.target or os.environ.get("CLV_TARGET", "duckdb"),
         accept_volume_change=args.accept_volume_change,
         manifest=args.manifest,
+        marts_schema=args.marts_schema,
     )
     for line in report.summary_lines():
         print(line)

@@ -46,7 +46,12 @@ from clv.quality.history import RowCountHistory
 from clv.quality.raw_files import RawFile, preflight, to_frame
 from clv.quality.suites import QualitySettings, SuitePlan, raw_expectations, raw_frame
 from clv.quality.warehouse_suites import mart_plans, staging_plans
-from clv.quality.warehouses import DuckDBWarehouse, PostgresSettings, PostgresWarehouse
+from clv.quality.warehouses import (
+    CHECKED_SCHEMAS,
+    DuckDBWarehouse,
+    PostgresSettings,
+    PostgresWarehouse,
+)
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
@@ -153,6 +158,7 @@ def validate(
     accept_volume_change: Sequence[str] = (),
     record_history: bool = True,
     manifest: Path | None = None,
+    marts_schema: str | None = None,
 ) -> ValidationReport:
     """Validate ``layers`` and return the report; never raises for bad data.
 
@@ -174,7 +180,12 @@ def validate(
     ``manifest`` is the ``manifest.json`` of the dbt build that wrote the
     warehouse (default ``target/manifest.json``): the staging and marts
     layers check the models it lists, with their declared columns and types
-    (:mod:`clv.quality.warehouse_suites`).
+    (:mod:`clv.quality.warehouse_suites`). ``marts_schema`` is where the
+    marts are read from: by default the schema the manifest says dbt built
+    them into (``marts``; ``marts_build`` on PostgreSQL, before ``clv publish
+    --target postgres`` renames it to ``marts``, so pass ``"marts"`` there to
+    check the published marts). Suites are named after schema ``marts``
+    wherever the marts are read from.
     """
     settings = settings or QualitySettings()
     chosen = _layers(layers)
@@ -201,15 +212,22 @@ def validate(
         plans += raw_plans
     if warehouse is not None:
         with warehouse:
-            present = warehouse.relations()
             models = load_manifest(DEFAULT_MANIFEST_PATH if manifest is None else Path(manifest))
-            columns = warehouse.columns()
+            schemas = {
+                **CHECKED_SCHEMAS,
+                "staging": models.built_in("staging"),
+                "marts": marts_schema or models.built_in("marts"),
+            }
+            present = warehouse.relations(schemas)
+            columns = warehouse.columns(schemas)
             where = str(warehouse)
+            if schemas["marts"] != "marts":
+                where += f" (marts read from schema {schemas['marts']})"
             warehouse_plans: list[SuitePlan] = []
             if "staging" in chosen:
-                warehouse_plans += staging_plans(models, present, columns, where)
+                warehouse_plans += staging_plans(models, present, columns, where, schemas)
             if "marts" in chosen:
-                warehouse_plans += mart_plans(models, present, columns, settings, where)
+                warehouse_plans += mart_plans(models, present, columns, settings, where, schemas)
             warehouse.prepare(warehouse_plans)
         plans += warehouse_plans
 

@@ -88,9 +88,14 @@ def type_problems(model: ModelContract, actual: Mapping[str, str]) -> tuple[list
 # ---------------------------------------------------------------- SQL helpers
 
 
-def relation(schema: str, name: str) -> str:
-    """The quoted ``"schema"."name"`` of a warehouse relation."""
-    return f'"{schema}"."{name}"'
+def relation(schema: str, name: str, schemas: Mapping[str, str] | None = None) -> str:
+    """The quoted ``"schema"."name"`` of a warehouse relation.
+
+    ``schemas`` maps a schema to the one it is read from (the marts of a
+    PostgreSQL build are read from ``marts_build`` before their publication).
+    """
+    read = (schemas or {}).get(schema, schema)
+    return f'"{read}"."{name}"'
 
 
 def _missing(name: str, layer: str, problem: str) -> SuitePlan:
@@ -106,6 +111,7 @@ def model_plan(
     present: Collection[str],
     columns: Mapping[str, Mapping[str, str]],
     where: str,
+    schemas: Mapping[str, str] | None = None,
 ) -> SuitePlan:
     """A model of the manifest: present, not empty, its declared columns and types."""
     name = model.relation_name
@@ -138,14 +144,16 @@ def model_plan(
         expectations,
         problems=problems,
         checks=compared,
-        query=f"select * from {relation(model.schema, model.name)}",
+        query=f"select * from {relation(model.schema, model.name, schemas)}",
     )
 
 
 # ---------------------------------------------------------------- staging and audit
 
 
-def audit_plan(manifest: DbtManifest, present: Collection[str]) -> SuitePlan:
+def audit_plan(
+    manifest: DbtManifest, present: Collection[str], schemas: Mapping[str, str] | None = None
+) -> SuitePlan:
     """``audit.rejection_summary``: a row per source, staged rows as staging holds them.
 
     ``staged_rows_counted`` is the row count of the ``stg_`` model the
@@ -156,7 +164,7 @@ def audit_plan(manifest: DbtManifest, present: Collection[str]) -> SuitePlan:
     """
     counts = [
         f"select '{model.source}' as source_table, count(*) as staged_rows_counted "
-        f"from {relation(model.schema, model.name)}"
+        f"from {relation(model.schema, model.name, schemas)}"
         for model in manifest.in_schema("staging")
         if model.source is not None and model.relation_name in present
     ]
@@ -166,7 +174,7 @@ def audit_plan(manifest: DbtManifest, present: Collection[str]) -> SuitePlan:
     query = (
         # -1 when staging lacks the model: never equal to a row count.
         "select checked.*, coalesce(counted.staged_rows_counted, -1) as staged_rows_counted "
-        f"from {relation('audit', 'rejection_summary')} as checked "
+        f"from {relation('audit', 'rejection_summary', schemas)} as checked "
         f"left join ({counted}) as counted on counted.source_table = checked.source_table"
     )
     # The sources staging reads (the raw tables), not every source: on PostgreSQL
@@ -193,10 +201,11 @@ def staging_plans(
     present: Collection[str],
     columns: Mapping[str, Mapping[str, str]],
     where: str,
+    schemas: Mapping[str, str] | None = None,
 ) -> list[SuitePlan]:
     """Every ``stg_`` model of the manifest as declared, and the audit's agreement with them."""
     plans = [
-        model_plan(model, "staging", present, columns, where)
+        model_plan(model, "staging", present, columns, where, schemas)
         for model in manifest.in_schema("staging")
     ]
     if not plans:
@@ -204,7 +213,7 @@ def staging_plans(
             _missing("staging", "staging", f"no staging model in the dbt manifest {manifest.path}")
         )
     if "audit.rejection_summary" in present:
-        plans.append(audit_plan(manifest, present))
+        plans.append(audit_plan(manifest, present, schemas))
     else:
         plans.append(
             _missing(
@@ -225,14 +234,16 @@ def mart_plans(
     columns: Mapping[str, Mapping[str, str]],
     settings: QualitySettings,
     where: str,
+    schemas: Mapping[str, str] | None = None,
 ) -> list[SuitePlan]:
     """One plan per mart of the manifest, as declared, plus the KPI trends."""
     plans = [
-        model_plan(model, "marts", present, columns, where) for model in manifest.in_schema("marts")
+        model_plan(model, "marts", present, columns, where, schemas)
+        for model in manifest.in_schema("marts")
     ]
     if not plans:
         plans.append(_missing("marts", "marts", f"no mart in the dbt manifest {manifest.path}"))
-    trend = trend_plan(present, settings)
+    trend = trend_plan(present, settings, schemas)
     if trend is not None:
         plans.append(trend)
     return plans
@@ -279,7 +290,9 @@ def _trend_sql(name: str, monthly: str, settings: QualitySettings) -> str:
     )
 
 
-def trend_plan(present: Collection[str], settings: QualitySettings) -> SuitePlan | None:
+def trend_plan(
+    present: Collection[str], settings: QualitySettings, schemas: Mapping[str, str] | None = None
+) -> SuitePlan | None:
     """The latest month's average order value and annual retention against their history.
 
     Average order value per month = revenue ÷ valid orders of ``cohort_clv``
@@ -293,12 +306,12 @@ def trend_plan(present: Collection[str], settings: QualitySettings) -> SuitePlan
     if "marts.cohort_clv" in present:
         sources["average_order_value"] = (
             "select month, sum(revenue) / nullif(sum(orders), 0) as value "
-            f"from {relation('marts', 'cohort_clv')} group by month"
+            f"from {relation('marts', 'cohort_clv', schemas)} group by month"
         )
     if "marts.customer_equity_monthly" in present:
         sources["retention_rate_annual"] = (
             "select month, retention_rate_annual as value "
-            f"from {relation('marts', 'customer_equity_monthly')}"
+            f"from {relation('marts', 'customer_equity_monthly', schemas)}"
         )
     if not sources:
         return None

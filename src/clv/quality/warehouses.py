@@ -31,21 +31,40 @@ from clv.errors import UserError
 from clv.extras import require
 from clv.quality.suites import SuitePlan
 
-_RELATIONS_SQL = (
-    "select table_schema, table_name from information_schema.tables "
-    "where table_schema in ('staging', 'audit', 'marts')"
-)
-
-_COLUMNS_SQL = (
-    "select table_schema, table_name, column_name, data_type from information_schema.columns "
-    "where table_schema in ('staging', 'audit', 'marts') order by ordinal_position"
-)
+#: The schemas the suites read, each where it is read from unless told otherwise.
+CHECKED_SCHEMAS: Mapping[str, str] = {"staging": "staging", "audit": "audit", "marts": "marts"}
 
 
-def _by_relation(rows: list[tuple[str, str, str, str]]) -> dict[str, dict[str, str]]:
+def _in_list(schemas: Mapping[str, str]) -> str:
+    return ", ".join("'" + name.replace("'", "''") + "'" for name in schemas.values())
+
+
+def _relations_sql(schemas: Mapping[str, str]) -> str:
+    return (
+        "select table_schema, table_name from information_schema.tables "
+        f"where table_schema in ({_in_list(schemas)})"
+    )
+
+
+def _columns_sql(schemas: Mapping[str, str]) -> str:
+    return (
+        "select table_schema, table_name, column_name, data_type "
+        f"from information_schema.columns where table_schema in ({_in_list(schemas)}) "
+        "order by ordinal_position"
+    )
+
+
+def _named(schema: str, schemas: Mapping[str, str]) -> str:
+    """The schema the suites call ``schema``, where it is read from (``schemas``' key)."""
+    return next((name for name, read in schemas.items() if read == schema), schema)
+
+
+def _by_relation(
+    rows: list[tuple[str, str, str, str]], schemas: Mapping[str, str] = CHECKED_SCHEMAS
+) -> dict[str, dict[str, str]]:
     columns: dict[str, dict[str, str]] = {}
     for schema, name, column, data_type in rows:
-        columns.setdefault(f"{schema}.{name}", {})[column] = data_type
+        columns.setdefault(f"{_named(schema, schemas)}.{name}", {})[column] = data_type
     return columns
 
 
@@ -89,14 +108,18 @@ class DuckDBWarehouse:
             self._connection.close()
             self._connection = None
 
-    def relations(self) -> set[str]:
-        """``"schema.name"`` of every table and view in the checked schemas."""
-        rows = self._connection.execute(_RELATIONS_SQL).fetchall()
-        return {f"{schema}.{name}" for schema, name in rows}
+    def relations(self, schemas: Mapping[str, str] = CHECKED_SCHEMAS) -> set[str]:
+        """``"schema.name"`` of every table and view in the checked schemas.
 
-    def columns(self) -> dict[str, dict[str, str]]:
+        ``schemas`` maps each checked schema to the schema it is read from;
+        relations are named after the first.
+        """
+        rows = self._connection.execute(_relations_sql(schemas)).fetchall()
+        return {f"{_named(schema, schemas)}.{name}" for schema, name in rows}
+
+    def columns(self, schemas: Mapping[str, str] = CHECKED_SCHEMAS) -> dict[str, dict[str, str]]:
         """``{"schema.name": {column: data_type}}`` as the warehouse's information_schema has it."""
-        return _by_relation(self._connection.execute(_COLUMNS_SQL).fetchall())
+        return _by_relation(self._connection.execute(_columns_sql(schemas)).fetchall(), schemas)
 
     def prepare(self, plans: list[SuitePlan]) -> None:
         """Run each plan's query into its DataFrame; a query that fails is a failed suite."""
@@ -176,17 +199,21 @@ class PostgresWarehouse:
         return str(self.settings)
 
     def __enter__(self) -> PostgresWarehouse:
+        """Check the connection first, as the DuckDB warehouse opens its file."""
+        self._fetch("select 1")
         return self
 
     def __exit__(self, *exc: object) -> None:
         return None
 
-    def relations(self) -> set[str]:
-        return {f"{schema}.{name}" for schema, name in self._fetch(_RELATIONS_SQL)}
+    def relations(self, schemas: Mapping[str, str] = CHECKED_SCHEMAS) -> set[str]:
+        """As :meth:`DuckDBWarehouse.relations`."""
+        rows = self._fetch(_relations_sql(schemas))
+        return {f"{_named(schema, schemas)}.{name}" for schema, name in rows}
 
-    def columns(self) -> dict[str, dict[str, str]]:
+    def columns(self, schemas: Mapping[str, str] = CHECKED_SCHEMAS) -> dict[str, dict[str, str]]:
         """``{"schema.name": {column: data_type}}`` as the database's information_schema has it."""
-        return _by_relation(self._fetch(_COLUMNS_SQL))
+        return _by_relation(self._fetch(_columns_sql(schemas)), schemas)
 
     def _fetch(self, sql: str) -> list[Any]:
         import psycopg2
