@@ -29,7 +29,7 @@ RAW_DIR ?= data/raw
 DBT := $(BIN)/dbt
 DBT_FLAGS := --project-dir . --profiles-dir .
 
-.PHONY: help venv demo generate validate-raw build build-postgres build-spark validate publish pipeline dashboard dagster test test-fast lint format docs freshness cdnow bench-clv bench-dashboard clean
+.PHONY: help venv demo generate validate-raw build build-postgres build-spark validate publish pipeline dashboard dagster test test-fast lint format docs freshness cdnow bench bench-clv bench-dashboard clean
 
 help:  ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -117,6 +117,11 @@ test-fast: $(DEV_STAMP)  ## Run the unit tier only: no dbt, no warehouse, under 
 
 cdnow: $(DEV_STAMP)  ## Build the warehouse on the real CDNOW data; compare the fit with the papers.
 	$(BIN)/clv cdnow
+
+# One scale or engine at a time, e.g. BENCH_ARGS="--scales S --engines duckdb": results accumulate.
+BENCH_ARGS ?=
+bench: $(DEV_STAMP)  ## Benchmark dbt build, tests, daily run, validate, publish at 10k/100k/1M customers (bench/results.json).
+	$(BIN)/python scripts/bench_scale.py $(BENCH_ARGS)
 
 bench-clv: $(DEV_STAMP)  ## Benchmark the BG/NBD fit (vs lifetimes), the dbt Python-model step and the seasonal clock (1M customers).
 	$(BIN)/python scripts/bench_clv.py
