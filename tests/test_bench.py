@@ -240,7 +240,10 @@ def test_the_engine_sequences_are_the_makefiles():
     makefile = (PROJECT_DIR / "Makefile").read_text()
     for engine in ("postgres", "spark"):
         recipe = re.search(rf"^build-{engine}:.*\n((?:\t.*\n)+)", makefile, re.MULTILINE)[1]
-        commands = [line.replace('"', "") for line in recipe.splitlines()]
+        # A file copy (the first build's run_results.json, for clv publish) is not a step.
+        commands = [
+            line.replace('"', "") for line in recipe.splitlines() if not line.startswith("\tcp ")
+        ]
         sequence = bench.engine_sequence(engine)
         assert len(sequence) == len(commands)
         for (_, kind, args), command in zip(sequence, commands, strict=True):

@@ -1101,7 +1101,9 @@ def engine_sequence(engine: str) -> list[tuple[str, str, list[str]]]:
 
     As ``make build-postgres`` / ``make build-spark``: (Spark: load the raw
     files as external tables,) dbt build of all but the predictions, ``clv
-    predict``, dbt build of the predictions' source and what reads it.
+    predict``, dbt build of the predictions' source and what reads it
+    (PostgreSQL: then ``clv publish``, given both builds' run_results.json by
+    :func:`bench_engine`).
     """
     steps = [
         ("build_before_predict", "dbt", BEFORE_PREDICT),
@@ -1111,7 +1113,7 @@ def engine_sequence(engine: str) -> list[tuple[str, str, list[str]]]:
     if engine == "spark":
         return [("load_raw", "dbt", ["run-operation", "load_raw_spark"]), *steps]
     if engine == "postgres":
-        return steps
+        return [*steps, ("publish", "clv", ["publish", "--target", "postgres"])]
     raise ValueError(f"no build sequence for engine {engine!r}")
 
 
@@ -1138,6 +1140,14 @@ def bench_engine(
     summaries = {}
     for name, kind, args in engine_sequence(engine):
         target = work / f"target_{name}"
+        if name == "publish":
+            builds = ("build_before_predict", "build_after_predict")
+            for build_step in builds:
+                args = [
+                    *args,
+                    "--run-results",
+                    str(work / f"target_{build_step}" / "run_results.json"),
+                ]
         command = runner.dbt_command(args, target) if kind == "dbt" else runner.clv_command(*args)
         step = runner.run(name, command, needs=previous)
         previous = [*previous, name]
