@@ -323,27 +323,27 @@ def _parse_timestamp(text: str) -> float:
     return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
 
 
-def _check_run_results(
-    run_results: Path, working: Path, tables: list[str], snapshots: Sequence[str] = ()
-) -> dict:
-    """Gate ``dbt build``: a complete, green ``dbt build`` that wrote ``working``.
+def read_green_build(run_results: Path, gate: str) -> dict:
+    """The ``run_results.json`` of a ``dbt build`` in which every node passed, else refuse.
 
-    Every mart in ``tables`` and every snapshot in ``snapshots`` must have been
-    built by it.
+    Refuses (:class:`PublishRefused` at ``gate``) a missing or unreadable
+    file, another dbt command, an empty run and any node that did not end
+    ``success``, ``pass`` or ``warn`` (a no-op only for what has nothing to
+    run). Both publications (DuckDB's and PostgreSQL's) read their builds
+    with it.
     """
-    gate = "dbt build"
     if not run_results.is_file():
         raise PublishRefused(gate, f"no {run_results}: run `dbt build` first")
     try:
         document = json.loads(run_results.read_text())
-        metadata = document["metadata"]
+        document["metadata"]["invocation_id"]  # noqa: B018 - present, or unreadable
         results = document["results"]
         which = document.get("args", {}).get("which")
     except (OSError, ValueError, KeyError, TypeError) as error:
         raise PublishRefused(gate, f"cannot read {run_results}: {error}") from error
     if which != "build":
         raise PublishRefused(
-            gate, f"the last dbt invocation was `dbt {which}`, not `dbt build` (tests must run)"
+            gate, f"{run_results} was `dbt {which}`, not `dbt build` (tests must run)"
         )
     if not results:
         raise PublishRefused(gate, f"{run_results} lists no nodes")
@@ -355,7 +355,23 @@ def _check_run_results(
     ]
     if bad:
         shown = ", ".join(bad[:5]) + (f" and {len(bad) - 5} more" if len(bad) > 5 else "")
-        raise PublishRefused(gate, f"{len(bad)} of {len(results)} nodes did not pass: {shown}")
+        raise PublishRefused(
+            gate, f"{run_results}: {len(bad)} of {len(results)} nodes did not pass: {shown}"
+        )
+    return document
+
+
+def _check_run_results(
+    run_results: Path, working: Path, tables: list[str], snapshots: Sequence[str] = ()
+) -> dict:
+    """Gate ``dbt build``: a complete, green ``dbt build`` that wrote ``working``.
+
+    Every mart in ``tables`` and every snapshot in ``snapshots`` must have been
+    built by it.
+    """
+    gate = "dbt build"
+    document = read_green_build(run_results, gate)
+    metadata, results = document["metadata"], document["results"]
     if not any(r["unique_id"].split(".", 1)[0] in ("test", "unit_test") for r in results):
         raise PublishRefused(gate, "the last `dbt build` ran no tests")
     built = _succeeded(results, "model")

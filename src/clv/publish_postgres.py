@@ -118,13 +118,12 @@ from clv.publish import (
     DEFAULT_RUN_RESULTS,
     EMAIL_PATTERN,
     MARTS_SCHEMA,
-    NOTHING_TO_RUN,
-    OK_STATUSES,
     PERSONAL_COLUMN_PATTERN,
     CheckReport,
     Publication,
     _one_line,
     git_commit,
+    read_green_build,
 )
 from clv.publish import PublishRefused as _Refused
 
@@ -234,32 +233,8 @@ def _read_run_results(files: Sequence[Path]) -> _BuildResults:
     nodes = 0
     tested = False
     for path in files:
-        if not path.is_file():
-            raise PublishRefused(gate, f"no {path}: run `dbt build` first")
-        try:
-            document = json.loads(path.read_text())
-            invocation = document["metadata"]["invocation_id"]
-            results = document["results"]
-            which = document.get("args", {}).get("which")
-        except (OSError, ValueError, KeyError, TypeError) as error:
-            raise PublishRefused(gate, f"cannot read {path}: {error}") from error
-        if which != "build":
-            raise PublishRefused(
-                gate, f"{path} is of `dbt {which}`, not `dbt build` (tests must run)"
-            )
-        if not results:
-            raise PublishRefused(gate, f"{path} lists no nodes")
-        bad = [
-            f"{r['unique_id']} ({r['status']})"
-            for r in results
-            if r["status"] not in OK_STATUSES
-            and not (r["status"] == "no-op" and r["unique_id"].startswith(NOTHING_TO_RUN))
-        ]
-        if bad:
-            shown = ", ".join(bad[:5]) + (f" and {len(bad) - 5} more" if len(bad) > 5 else "")
-            raise PublishRefused(
-                gate, f"{len(bad)} of {len(results)} nodes of {path} did not pass: {shown}"
-            )
+        document = read_green_build(path, gate)
+        invocation, results = document["metadata"]["invocation_id"], document["results"]
         tested = tested or any(r["unique_id"].startswith(("test.", "unit_test.")) for r in results)
         invocations.append(invocation)
         built[invocation] = frozenset(
