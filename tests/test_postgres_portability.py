@@ -653,7 +653,7 @@ def test_readers_see_one_publication_at_a_time(postgres, postgres_build, pg_sett
 
 #: Each breakage of a build, the gate that refuses it and a part of its reason.
 BREAKAGES_OF_A_BUILD = {
-    "a failed test": ("dbt build", "nodes of"),
+    "a failed test": ("dbt build", "nodes did not pass"),
     "a table a later, killed build wrote": ("dbt build", "was built by dbt invocation killed"),
     "an email address": ("personal data", "email-like values in customer_clv.acquisition_channel"),
     "a mart clv_bi may not read": ("grants", "clv_bi may not SELECT loyalty_monthly"),

@@ -323,30 +323,31 @@ def _parse_timestamp(text: str) -> float:
     return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
 
 
-def read_green_build(run_results: Path, gate: str) -> dict:
+def read_green_build(
+    run_results: Path, gate: str, refused: type[PublishRefused] | None = None
+) -> dict:
     """The ``run_results.json`` of a ``dbt build`` in which every node passed, else refuse.
 
-    Refuses (:class:`PublishRefused` at ``gate``) a missing or unreadable
-    file, another dbt command, an empty run and any node that did not end
-    ``success``, ``pass`` or ``warn`` (a no-op only for what has nothing to
-    run). Both publications (DuckDB's and PostgreSQL's) read their builds
-    with it.
+    Refuses (``refused``, default :class:`PublishRefused`, at ``gate``) a
+    missing or unreadable file, another dbt command, an empty run and any
+    node that did not end ``success``, ``pass`` or ``warn`` (a no-op only for
+    what has nothing to run). Both publications (DuckDB's and PostgreSQL's,
+    which passes its own subclass) read their builds with it.
     """
+    error = refused or PublishRefused
     if not run_results.is_file():
-        raise PublishRefused(gate, f"no {run_results}: run `dbt build` first")
+        raise error(gate, f"no {run_results}: run `dbt build` first")
     try:
         document = json.loads(run_results.read_text())
         document["metadata"]["invocation_id"]  # noqa: B018 - present, or unreadable
         results = document["results"]
         which = document.get("args", {}).get("which")
-    except (OSError, ValueError, KeyError, TypeError) as error:
-        raise PublishRefused(gate, f"cannot read {run_results}: {error}") from error
+    except (OSError, ValueError, KeyError, TypeError) as unreadable:
+        raise error(gate, f"cannot read {run_results}: {unreadable}") from unreadable
     if which != "build":
-        raise PublishRefused(
-            gate, f"{run_results} was `dbt {which}`, not `dbt build` (tests must run)"
-        )
+        raise error(gate, f"{run_results} was `dbt {which}`, not `dbt build` (tests must run)")
     if not results:
-        raise PublishRefused(gate, f"{run_results} lists no nodes")
+        raise error(gate, f"{run_results} lists no nodes")
     bad = [
         f"{r['unique_id']} ({r['status']})"
         for r in results
@@ -355,7 +356,7 @@ def read_green_build(run_results: Path, gate: str) -> dict:
     ]
     if bad:
         shown = ", ".join(bad[:5]) + (f" and {len(bad) - 5} more" if len(bad) > 5 else "")
-        raise PublishRefused(
+        raise error(
             gate, f"{run_results}: {len(bad)} of {len(results)} nodes did not pass: {shown}"
         )
     return document

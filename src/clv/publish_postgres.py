@@ -233,7 +233,7 @@ def _read_run_results(files: Sequence[Path]) -> _BuildResults:
     nodes = 0
     tested = False
     for path in files:
-        document = read_green_build(path, gate)
+        document = read_green_build(path, gate, PublishRefused)
         invocation, results = document["metadata"]["invocation_id"], document["results"]
         tested = tested or any(r["unique_id"].startswith(("test.", "unit_test.")) for r in results)
         invocations.append(invocation)
