@@ -92,29 +92,10 @@ checked as (
         on ranked.referred_customer_id = referred_customers.customer_id
 ),
 
-decided as (
-    {# Rule 10 rejections name the row they refer to (see audit.rejected_rows):
-       the referrer when it is unknown, else the referred customer. #}
-    select
-        referral_id,
-        referrer_customer_id,
-        referred_customer_id,
-        referred_email_hash,
-        referred_at,
-        loaded_at,
-        raw_row_id,
-        record_key,
-        raw_record,
-        rejection_reason,
-        {{ rejected_reference_table('rejection_reason') }} as parent_source_table,
-        {{ rejected_reference_key('rejection_reason', {'unknown_customer': 'checked_customer_id'}) }}
-            as parent_record_key
-    from checked
-),
-
 final as (
-    {# Only a rejected row keeps its raw text, for the audit (audit.rejected_rows):
-       a staged row is its typed columns. #}
+    {# Rule 10 rejections name the row they refer to (see audit.rejected_rows):
+       the referrer when it is unknown, else the referred customer. Only a
+       rejected row keeps its raw text, for the audit. #}
     select
         referral_id,
         referrer_customer_id,
@@ -126,9 +107,10 @@ final as (
         record_key,
         {{ raw_record_if_rejected() }} as raw_record,
         rejection_reason,
-        parent_source_table,
-        parent_record_key
-    from decided
+        {{ rejected_reference_table('rejection_reason') }} as parent_source_table,
+        {{ rejected_reference_key('rejection_reason', {'unknown_customer': 'checked_customer_id'}) }}
+            as parent_record_key
+    from checked
 )
 
 select * from final
