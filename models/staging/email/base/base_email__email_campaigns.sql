@@ -51,14 +51,7 @@ ranked as (
 
 decided as (
     select
-        campaign_id,
-        campaign_name,
-        campaign_purpose,
-        sent_at,
-        loaded_at,
-        raw_row_id,
-        record_key,
-        raw_record,
+        *,
         case
             when row_rejection_reason is not null then row_rejection_reason
             when key_rank > 1 then 'duplicate_key'

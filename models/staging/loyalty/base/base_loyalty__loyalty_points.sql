@@ -121,17 +121,7 @@ settled as (
 
 decided as (
     select
-        entry_id,
-        customer_id,
-        order_id,
-        entry_type,
-        points,
-        points_balance_before,
-        entry_at,
-        loaded_at,
-        raw_row_id,
-        record_key,
-        raw_record,
+        *,
         case when entry_type = 'earn' then points else -points end as points_delta,
         case
             when reference_rejection_reason is not null then reference_rejection_reason

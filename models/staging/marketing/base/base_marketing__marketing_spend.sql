@@ -69,16 +69,7 @@ ranked as (
 
 decided as (
     select
-        channel,
-        spend_purpose,
-        currency_code,
-        rate_to_reporting_currency,
-        spend_amount_local,
-        spend_month,
-        loaded_at,
-        raw_row_id,
-        record_key,
-        raw_record,
+        *,
         spend_amount_local * rate_to_reporting_currency as spend_amount,
         case
             when row_rejection_reason is not null then row_rejection_reason

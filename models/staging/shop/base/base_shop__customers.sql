@@ -63,16 +63,7 @@ ranked as (
 
 decided as (
     select
-        customer_id,
-        referred_by_customer_id,
-        email_hash,
-        country_code,
-        acquisition_channel,
-        created_at,
-        loaded_at,
-        raw_row_id,
-        record_key,
-        raw_record,
+        *,
         case
             when row_rejection_reason is not null then row_rejection_reason
             when key_rank > 1 then 'duplicate_key'
