@@ -2,7 +2,10 @@
 
 ``test_killed_builds_never_reach_readers`` builds a small warehouse
 with ``dbt build`` as a subprocess, publishes it, then SIGKILLs further
-builds of the same working file at seeded random moments. After each kill:
+builds of the same working file at ``KILL_POINTS`` seeded random moments (one
+in each equal slice of the build: parse, models, tests). Reader processes
+read the published file the whole time (src/clv/readers.py). After each
+kill:
 
 * the published file is byte-identical and readable;
 * ``publish`` refuses the half-written working file (or, when the kill came
@@ -13,10 +16,11 @@ builds of the same working file at seeded random moments. After each kill:
   whose content hash equals the uninterrupted build's.
 
 A last full ``dbt build`` and ``publish`` end the story with a published
-content hash equal to the reference.
+content hash equal to the reference, and no read failed or mixed two publications.
 
 ``test_killed_publications_never_reach_readers`` SIGKILLs ``publish`` itself
-at random moments: the published file is always one whole publication.
+at ``PUBLICATION_KILLS`` seeded random moments while readers read: the
+published file is always one whole publication.
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ import pytest
 
 from clv.paths import PROJECT_DIR
 from clv.publish import PublishRefused, publish, read_publication_log
+from clv.readers import start_readers
 from clv.simulate import generate
 from tests.support.dbt import dbt_command, process_env, run_dbt_process, warehouse_env
 from tests.support.publishing import copy_working, passing_checks, publish_from, sha256_of
@@ -45,10 +50,14 @@ from tests.support.warehouse import assert_same_marts, database_schema_hash
 
 pytestmark = pytest.mark.fault
 
-KILL_POINTS = 3
+#: The reliability figures (issue #17): kill points in a build and in a publication.
+KILL_POINTS = 10
+PUBLICATION_KILLS = 10
 KILL_SEED = 20240607
 #: Kill points run again, earlier, when the build finished before them.
 RETRIES = 4
+#: Reader processes on the published file while builds and publications are killed.
+READERS = 2
 
 
 def start_dbt(args: list[str], raw_dir: Path, workdir: Path) -> subprocess.Popen:
@@ -89,6 +98,21 @@ def published_is_whole(published: Path) -> int:
     return publication_id
 
 
+@pytest.fixture
+def reader_processes():
+    """Starts readers of a published file (``start(published, directory)``); kills leftovers."""
+    started = []
+
+    def start(published: Path, directory: Path):
+        started.append(start_readers(published, READERS, directory))
+        return started[-1]
+
+    yield start
+    for readers in started:
+        if readers.summary is None:  # the test failed before it stopped them
+            readers.kill()
+
+
 @pytest.fixture(scope="module")
 def small_raw(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("fault_raw")
@@ -103,7 +127,7 @@ def small_raw(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-def test_killed_builds_never_reach_readers(small_raw: Path, tmp_path: Path):
+def test_killed_builds_never_reach_readers(small_raw: Path, tmp_path: Path, reader_processes):
     began = time.perf_counter()
     workdir = tmp_path / "working"
     workdir.mkdir()
@@ -117,6 +141,7 @@ def test_killed_builds_never_reach_readers(small_raw: Path, tmp_path: Path):
     shutil.copy2(database, reference_db)
     publish(database, published, run_results, small_raw, checks=passing_checks)
     published_sha = sha256_of(published)
+    readers = reader_processes(published, tmp_path / "readers")
 
     rng = random.Random(KILL_SEED)
     # One random moment in each of KILL_POINTS equal slices of the build (parse, models, tests).
@@ -172,14 +197,19 @@ def test_killed_builds_never_reach_readers(small_raw: Path, tmp_path: Path):
 
     final_seconds = run_dbt_to_the_end(["build"], small_raw, workdir)
     final = publish(database, published, run_results, small_raw, checks=passing_checks)
+    reads = readers.stop()
     assert_same_marts(reference_db, published, "final publication", reference)
     assert final.publication_id == len(read_publication_log(published)) >= 2
     print(
         f"\nfaults: uninterrupted build {build_seconds:.0f} s; {survived} of {len(delays)} "
-        f"kill points survived; final build {final_seconds:.0f} s; "
+        f"kill points survived; final build {final_seconds:.0f} s; {reads['readers']} readers "
+        f"made {reads['reads']} reads, {reads['failed']} failed, {len(reads['mixed'])} mixed; "
         f"total {time.perf_counter() - began:.0f} s\n  " + "\n  ".join(report)
     )
-    assert survived == len(delays)
+    assert survived == len(delays) == KILL_POINTS
+    assert reads["failed"] == 0, reads["errors"]
+    assert reads["mixed"] == []
+    assert min(reads["per_reader"]) >= 1
 
 
 PUBLISHER = textwrap.dedent(
@@ -195,7 +225,7 @@ PUBLISHER = textwrap.dedent(
 )
 
 
-def test_killed_publications_never_reach_readers(warehouse, tmp_path: Path):
+def test_killed_publications_never_reach_readers(warehouse, tmp_path: Path, reader_processes):
     working = copy_working(warehouse, tmp_path / "working")
     published = tmp_path / "published" / "clv.duckdb"
     publish_from(working, published)
@@ -214,9 +244,12 @@ def test_killed_publications_never_reach_readers(warehouse, tmp_path: Path):
     last_id = published_is_whole(published)
     assert last_id == 2
 
+    readers = reader_processes(published, tmp_path / "readers")
     rng = random.Random(KILL_SEED)
-    kills, mid_write = 0, 0
-    for attempt in range(6):
+    kills, mid_write, attempt = 0, 0, 0
+    # A publication that ends before its kill is published whole and counts as none.
+    while kills < PUBLICATION_KILLS and attempt < 2 * PUBLICATION_KILLS:
+        attempt += 1
         before = sha256_of(published)
         process = subprocess.Popen(command, cwd=PROJECT_DIR, start_new_session=True)
         # Wait until the copy has begun, then let it run a random part of its course.
@@ -224,7 +257,7 @@ def test_killed_publications_never_reach_readers(warehouse, tmp_path: Path):
         deadline = time.monotonic() + 120
         while not temporary.exists() and process.poll() is None and time.monotonic() < deadline:
             time.sleep(0.005)
-        time.sleep(0.0 if attempt == 0 else rng.uniform(0.0, 0.3))  # the first: at once
+        time.sleep(0.0 if attempt == 1 else rng.uniform(0.0, 0.3))  # the first: at once
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
             kills += 1
@@ -238,12 +271,18 @@ def test_killed_publications_never_reach_readers(warehouse, tmp_path: Path):
         last_id = publication_id
     # The next publication removes what the killed ones left behind.
     publish_from(working, published)
+    reads = readers.stop()
     assert not list(published.parent.glob(".clv.duckdb.tmp-*"))
     assert [r["publication_id"] for r in read_publication_log(published)] == list(
         range(1, last_id + 2)
     )
     print(
-        f"\npublish kills: {kills} of 6 publications killed, {mid_write} of them while the "
-        f"temporary copy was being written (uninterrupted publish {uninterrupted:.1f} s)"
+        f"\npublish kills: {kills} of {attempt} publications killed, {mid_write} of them while "
+        f"the temporary copy was being written (uninterrupted publish {uninterrupted:.1f} s); "
+        f"{reads['readers']} readers made {reads['reads']} reads, {reads['failed']} failed, "
+        f"{len(reads['mixed'])} mixed, publications seen {reads['seen']}"
     )
+    assert kills == PUBLICATION_KILLS
     assert mid_write >= 1
+    assert reads["failed"] == 0, reads["errors"]
+    assert reads["mixed"] == []
