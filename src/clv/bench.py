@@ -5,8 +5,12 @@ times, each as its own subprocess (wall time, and peak RSS from ``wait4`` on
 that process): a full ``dbt build`` into a fresh DuckDB file, ``clv
 validate``, ``clv publish``, ``dbt test`` on the built file, ``dbt run``
 (models only) into a fresh seeded file, the *floor* (the same models'
-compiled SQL executed in one bare DuckDB connection, no dbt) and the daily
-run (``dbt build`` on the built file after one more day of data arrived).
+compiled SQL executed in one bare DuckDB connection, no dbt), the daily
+run (``dbt build`` on the built file after one more day of data arrived) and
+the same build and its ``clv publish`` once more while ``READERS`` BI reader
+processes read the published file (:mod:`clv.readers`): none of their reads
+may fail or mix two publications, and the build's time beside the daily
+run's shows whether the readers held it up.
 
 The data
 --------
@@ -80,6 +84,10 @@ TIME = Path("/usr/bin/time")
 SAMPLE_SECONDS = 0.5
 #: Bump when :func:`cut_raw` changes: cached data sets with another version are rebuilt.
 CUT_VERSION = 1
+#: BI reader processes on the published file during a build and its publication, and the
+#: pause between one reader's reads (a dashboard refreshing, not a busy loop on 2 CPUs).
+READERS = 4
+READER_PAUSE_SECONDS = 0.1
 #: Relation materializations the floor can replay, and what each becomes.
 FLOOR_MATERIALIZATIONS = {"table": "table", "incremental": "table", "view": "view"}
 #: The floor's name for dbt's file, attached read-only to copy the Python models' tables.
@@ -939,6 +947,7 @@ def bench_duckdb(
         CLV_DUCKDB_PATH=full_db,
         CLV_RAW_DIR=data.day1,
     )
+    readers = run_under_readers(runner, full, work / "published" / "clv.duckdb", data)
 
     steps = runner.steps
     summaries = {
@@ -953,12 +962,53 @@ def bench_duckdb(
     }
     entry = scale_entry(customers, data, steps, summaries, floor_result)
     entry["full_build"]["reporting_period"] = full_period
+    entry["readers_during_build"] = readers
+    if readers and steps["build_under_readers"].ok and entry["figures"]["daily_seconds"]:
+        entry["figures"]["build_under_readers_to_daily"] = round(
+            steps["build_under_readers"].seconds / entry["figures"]["daily_seconds"], 3
+        )
     if steps["daily"].ok:
         entry["daily"]["reporting_period"] = _reporting_period(full_db)
     if not keep:
         for database in work.rglob("*.duckdb"):
             database.unlink()
     return entry
+
+
+def run_under_readers(runner: Runner, full: Path, published: Path, data: BenchData) -> dict:
+    """The daily build once more, and its publication, while READERS processes read.
+
+    Needs the published file of step ``publish`` and the built file of ``daily``
+    (the rebuild then has the same data to work on). Returns the readers'
+    summary (:meth:`clv.readers.Readers.stop`), or {} when a step it needs failed.
+    """
+    from clv.readers import start_readers
+
+    if not (runner.steps["publish"].ok and runner.steps["daily"].ok):
+        return {}
+    database = full / "clv.duckdb"
+    with start_readers(published, READERS, runner.work / "readers", READER_PAUSE_SECONDS) as (
+        readers
+    ):
+        runner.run(
+            "build_under_readers",
+            runner.dbt_command(["build"], full / "target_under_readers"),
+            CLV_DUCKDB_PATH=database,
+            CLV_RAW_DIR=data.day1,
+        )
+        flags = _flags(
+            database=database,
+            published=published,
+            run_results=full / "target_under_readers" / "run_results.json",
+            raw_dir=data.day1,
+        )
+        runner.run(
+            "publish_under_readers",
+            runner.clv_command("publish", *flags),
+            needs=["build_under_readers"],
+        )
+        summary = readers.stop()
+    return {**summary, "pause_seconds": READER_PAUSE_SECONDS}
 
 
 def _flags(**values: object) -> list[str]:
@@ -1223,6 +1273,8 @@ def format_scale(scale: str, entry: Mapping) -> list[str]:
         "models_only": "models only (dbt run)",
         "floor": "floor (bare DuckDB, no dbt)",
         "daily": "daily run (+1 day, dbt build)",
+        "build_under_readers": f"the same, {READERS} readers reading",
+        "publish_under_readers": "its clv publish, readers reading",
     }
     for name, label in labels.items():
         step = steps.get(name)
@@ -1257,6 +1309,15 @@ def format_scale(scale: str, entry: Mapping) -> list[str]:
                 f"{name} {_fmt(t['full_build'], '', 2)} -> {_fmt(t['daily'], '', 2)}"
                 for name, t in entry["daily"].get("incremental_models", {}).items()
             )
+        )
+    readers = entry.get("readers_during_build")
+    if readers:
+        ratio = _fmt(f.get("build_under_readers_to_daily"), "x", 2)
+        lines.append(
+            f"  readers: {readers['readers']} processes made {readers['reads']:,} reads of the"
+            f" published file during the build and its publication: {readers['failed']} failed,"
+            f" {len(readers['mixed'])} mixed, publications seen {readers['seen']};"
+            f" build with readers / daily run = {ratio}"
         )
     full = entry.get("full_build", {})
     if full:
