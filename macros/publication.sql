@@ -30,3 +30,18 @@
         comment on table {{ this }} is 'dbt invocation {{ invocation_id }}'
     {%- endif -%}
 {%- endmacro %}
+
+
+{% macro analyze_built_table() -%}
+    {#- Post-hook of every model and seed (dbt_project.yml): on PostgreSQL,
+        ANALYZE the table just built, so the planner knows its row counts.
+        Autovacuum analyzes a table only after 50 + 10 % of its rows change,
+        so a one-row table such as reporting_period is never analyzed and
+        the planner guesses 1,700 rows for it; every join with it multiplied
+        the estimates, and at 100,000 customers int_email_orders_attributed
+        took 147 s instead of 0.5 s. Renders nothing for views and on other
+        targets. -#}
+    {%- if target.type == 'postgres' and config.get('materialized') in ['table', 'incremental', 'seed'] -%}
+        analyze {{ this }}
+    {%- endif -%}
+{%- endmacro %}
